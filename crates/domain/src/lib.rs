@@ -1,0 +1,17 @@
+//! The Costwatch domain core: events, money, pricing, rollups and cost queries.
+//!
+//! Pure Rust: no I/O, no async, no clocks (callers pass `now`). Everything that decides a number
+//! lives here so it can be tested exhaustively.
+
+pub mod event;
+pub mod fx;
+pub mod money;
+pub mod pricing;
+pub mod query;
+pub mod rollup;
+pub mod validate;
+
+pub use event::{Category, SubKind, TenantId, UsageEvent};
+pub use money::{Currency, Money};
+pub use pricing::RateCard;
+pub use rollup::{Granularity, RollupKey, RollupRow, RollupValue, SeriesKey};
