@@ -1,0 +1,83 @@
+//! Transport-independent ingestion: one batch in, all of it durable or none of it.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use costwatch_domain::validate::{FieldError, parse_batch};
+use costwatch_domain::RateCard;
+use costwatch_ports::{BusError, UsageLog};
+use serde_json::Value;
+
+#[derive(Debug, Clone, Copy)]
+pub struct IngestLimits {
+    /// Largest request body, bytes.
+    pub max_body_bytes: usize,
+    /// Most events in one batch.
+    pub max_batch_events: usize,
+}
+
+impl Default for IngestLimits {
+    fn default() -> Self {
+        IngestLimits { max_body_bytes: 10 * 1024 * 1024, max_batch_events: 10_000 }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error("the batch has {} invalid field(s); nothing was accepted", .0.len())]
+    Invalid(Vec<FieldError>),
+    #[error("the batch has {events} events; at most {max} are accepted per request")]
+    TooManyEvents { events: usize, max: usize },
+    #[error("the batch is empty")]
+    Empty,
+    #[error("events could not be stored durably: {0}")]
+    Bus(#[from] BusError),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct IngestReceipt {
+    /// Events made durable by this request (duplicates of earlier ids included: they are
+    /// acknowledged, and the aggregator does not count them again).
+    pub accepted: usize,
+}
+
+pub struct Ingestor {
+    log: Arc<dyn UsageLog>,
+    card: Arc<RateCard>,
+    limits: IngestLimits,
+}
+
+impl Ingestor {
+    pub fn new(log: Arc<dyn UsageLog>, card: Arc<RateCard>, limits: IngestLimits) -> Self {
+        Ingestor { log, card, limits }
+    }
+
+    pub fn limits(&self) -> IngestLimits {
+        self.limits
+    }
+
+    /// Validates the whole batch (fields, then that every unbilled event has a rate), then
+    /// publishes it. Returns only once the events are durable.
+    pub async fn ingest(&self, values: &[Value], now: DateTime<Utc>) -> Result<IngestReceipt, IngestError> {
+        if values.is_empty() {
+            return Err(IngestError::Empty);
+        }
+        if values.len() > self.limits.max_batch_events {
+            return Err(IngestError::TooManyEvents { events: values.len(), max: self.limits.max_batch_events });
+        }
+        let events = parse_batch(values, now).map_err(IngestError::Invalid)?;
+        let unpriceable: Vec<FieldError> = events
+            .iter()
+            .enumerate()
+            .filter_map(|(index, e)| {
+                self.card.check(e).err().map(|err| FieldError { index, field: "cost".into(), reason: err.to_string() })
+            })
+            .collect();
+        if !unpriceable.is_empty() {
+            return Err(IngestError::Invalid(unpriceable));
+        }
+        self.log.publish(&events).await?;
+        tracing::debug!(events = events.len(), "batch published");
+        Ok(IngestReceipt { accepted: events.len() })
+    }
+}
