@@ -155,17 +155,11 @@ impl Category {
             SubKind::General
         };
         // Data transfer on hosting is "network" in the product's vocabulary.
-        let guess = match (self, guess) {
+        match (self, guess) {
             (Category::Hosting, SubKind::DataTransfer) => SubKind::Network,
-            (c, g) => {
-                if c.sub_kinds().contains(&g) {
-                    g
-                } else {
-                    SubKind::General
-                }
-            }
-        };
-        guess
+            (c, g) if c.sub_kinds().contains(&g) => g,
+            _ => SubKind::General,
+        }
     }
 }
 

@@ -301,7 +301,7 @@ pub fn summary(
             }
         })
         .collect();
-    categories.sort_by(|a, b| b.amount.cmp(&a.amount));
+    categories.sort_by_key(|c| std::cmp::Reverse(c.amount));
     Ok(Summary {
         currency: to,
         total,
