@@ -31,7 +31,7 @@ clippy: toolchain
 lint: fmt-check clippy
 
 unit: toolchain
-	$(CARGO) test --workspace --all-targets --no-fail-fast
+	$(CARGO) test --workspace --no-fail-fast
 
 test: lint unit
 

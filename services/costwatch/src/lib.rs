@@ -1,1 +1,10 @@
+//! The `costwatch` binary's library: the all-in-one platform (`costwatch up`) and its parts, so
+//! integration tests can start it in-process.
 
+pub mod config;
+pub mod demo;
+pub mod platform;
+mod web;
+
+pub use config::UpConfig;
+pub use platform::Platform;

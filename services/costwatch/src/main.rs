@@ -1,1 +1,176 @@
-fn main() {}
+//! `costwatch`: one binary for every Costwatch service.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use costwatch::{Platform, UpConfig};
+use figment::providers::Serialized;
+
+#[derive(Parser)]
+#[command(name = "costwatch", version, about = "Real-time cost monitoring for APIs, hosting and databases")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the whole platform in one process on the embedded bus and store.
+    Up(UpArgs),
+    /// Apply schema migrations to the configured stores.
+    Migrate(MigrateArgs),
+    /// Distributed mode: the collector service (ingest over HTTP and gRPC).
+    Collector,
+    /// Distributed mode: the cost aggregator.
+    Aggregator,
+    /// Distributed mode: the anomaly detector.
+    AnomalyDetector,
+    /// Distributed mode: the GraphQL gateway.
+    Gateway,
+    /// Distributed mode: the notifier.
+    Notifier,
+}
+
+#[derive(Args, serde::Serialize)]
+struct UpArgs {
+    /// TOML config file (settings: see `UpConfig`); env `COSTWATCH_*` and flags override it.
+    #[arg(long)]
+    #[serde(skip)]
+    config: Option<PathBuf>,
+    /// HTTP address (dashboard, GraphQL, REST, ingest) [default: 127.0.0.1:8080]
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    http: Option<String>,
+    /// gRPC address [default: 127.0.0.1:50051]
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    grpc: Option<String>,
+    /// Data directory for the embedded bus and store [default: ./data]
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data_dir: Option<PathBuf>,
+    /// Generate ~90 days of demo history and a live stream.
+    #[arg(long, overrides_with = "no_demo")]
+    #[serde(skip)]
+    demo: bool,
+    /// Do not generate demo data (the default).
+    #[arg(long)]
+    #[serde(skip)]
+    no_demo: bool,
+    /// Rate card TOML [default: built-in deploy/rate-card.toml]
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rate_card: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct MigrateArgs {
+    /// Data directory of the embedded stores.
+    #[arg(long, default_value = "./data")]
+    data_dir: PathBuf,
+    /// Which stores: `embedded` (SQLite) or `distributed` (Kafka topics and CQL).
+    #[arg(long, default_value = "embedded")]
+    target: String,
+}
+
+const DISTRIBUTED_PENDING: &str = "distributed mode runs each service against Kafka and ScyllaDB; \
+those adapters are not built yet (tracked in the distributed-mode issue). Use `costwatch up` to run \
+every service in one process on the embedded bus and store.";
+
+fn load_up_config(args: &UpArgs) -> Result<UpConfig, String> {
+    let mut figment = UpConfig::figment(args.config.as_deref()).merge(Serialized::defaults(args));
+    if args.demo {
+        figment = figment.merge(Serialized::default("demo", true));
+    }
+    if args.no_demo {
+        figment = figment.merge(Serialized::default("demo", false));
+    }
+    figment.extract::<UpConfig>().map_err(|e| format!("invalid configuration: {e}"))
+}
+
+async fn up(args: UpArgs) -> ExitCode {
+    let cfg = match load_up_config(&args) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("costwatch: {e}");
+            return ExitCode::from(64);
+        }
+    };
+    let mut platform = match Platform::start(cfg).await {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("costwatch: {e:#}");
+            return ExitCode::from(1);
+        }
+    };
+    println!("costwatch is up: dashboard http://{} · gRPC {}", platform.http_addr, platform.grpc_addr);
+    let failed = tokio::select! {
+        _ = shutdown_signal() => false,
+        _ = platform.wait_for_failure() => true,
+    };
+    platform.stop().await;
+    if failed { ExitCode::from(1) } else { ExitCode::SUCCESS }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => return std::future::pending().await,
+        };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
+
+fn migrate(args: MigrateArgs) -> ExitCode {
+    match args.target.as_str() {
+        "embedded" => {
+            let opened = costwatch_embedded::SqliteLog::open(&args.data_dir.join("bus.sqlite"))
+                .and_then(|_| costwatch_embedded::SqliteStore::open(&args.data_dir.join("store.sqlite")));
+            match opened {
+                Ok(_) => {
+                    println!("embedded stores in {} are up to date", args.data_dir.display());
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("costwatch migrate: {e}");
+                    ExitCode::from(1)
+                }
+            }
+        }
+        "distributed" => {
+            eprintln!("costwatch migrate: {DISTRIBUTED_PENDING}");
+            ExitCode::from(2)
+        }
+        other => {
+            eprintln!("costwatch migrate: --target {other:?} is not one of: embedded, distributed");
+            ExitCode::from(64)
+        }
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    costwatch_telemetry::init("costwatch");
+    match cli.command {
+        Command::Up(args) => up(args).await,
+        Command::Migrate(args) => migrate(args),
+        Command::Collector
+        | Command::Aggregator
+        | Command::AnomalyDetector
+        | Command::Gateway
+        | Command::Notifier => {
+            eprintln!("costwatch: {DISTRIBUTED_PENDING}");
+            ExitCode::from(2)
+        }
+    }
+}
