@@ -145,7 +145,14 @@ impl Category {
             SubKind::Requests
         } else if has(&["premium", "feature"]) {
             SubKind::PremiumFeatures
-        } else if has(&["storage", "gb_month", "gb-month", "byte_hour", "disk", "volume"]) {
+        } else if has(&[
+            "storage",
+            "gb_month",
+            "gb-month",
+            "byte_hour",
+            "disk",
+            "volume",
+        ]) {
             SubKind::Storage
         } else if has(&["cpu", "vcpu", "instance", "hour", "compute", "memory"]) {
             SubKind::Compute
@@ -209,8 +216,16 @@ mod tests {
     #[test]
     fn every_inferred_sub_kind_is_admitted_by_its_category() {
         let metrics = [
-            "requests", "egress_gb", "cdn_gb", "vcpu_hours", "storage_gb_month", "read_units",
-            "backup_gb", "premium_seats", "nat_gateway", "widgets",
+            "requests",
+            "egress_gb",
+            "cdn_gb",
+            "vcpu_hours",
+            "storage_gb_month",
+            "read_units",
+            "backup_gb",
+            "premium_seats",
+            "nat_gateway",
+            "widgets",
         ];
         for &c in Category::ALL {
             for m in metrics {
@@ -218,10 +233,22 @@ mod tests {
                 assert!(c.sub_kinds().contains(&s), "{c} {m} -> {s}");
             }
         }
-        assert_eq!(Category::Hosting.infer_sub_kind("cdn_gb", "GB"), SubKind::Cdn);
-        assert_eq!(Category::Hosting.infer_sub_kind("egress", "GB"), SubKind::Network);
-        assert_eq!(Category::Database.infer_sub_kind("read_units", ""), SubKind::Queries);
-        assert_eq!(Category::Api.infer_sub_kind("requests", "count"), SubKind::Requests);
+        assert_eq!(
+            Category::Hosting.infer_sub_kind("cdn_gb", "GB"),
+            SubKind::Cdn
+        );
+        assert_eq!(
+            Category::Hosting.infer_sub_kind("egress", "GB"),
+            SubKind::Network
+        );
+        assert_eq!(
+            Category::Database.infer_sub_kind("read_units", ""),
+            SubKind::Queries
+        );
+        assert_eq!(
+            Category::Api.infer_sub_kind("requests", "count"),
+            SubKind::Requests
+        );
     }
 
     #[test]

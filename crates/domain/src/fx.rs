@@ -56,12 +56,16 @@ impl FxRates {
         let file: FxFile = toml::from_str(text).map_err(|e| FxError::Invalid(e.to_string()))?;
         let mut usd_per_unit = BTreeMap::new();
         for (c, r) in file.usd_per_unit {
-            let cur: Currency = c.parse().map_err(|e: crate::money::CurrencyError| FxError::Invalid(e.to_string()))?;
-            let rate: Decimal = r
+            let cur: Currency = c
                 .parse()
-                .map_err(|_| FxError::Invalid(format!("usd_per_unit.{c}: {r:?} is not a decimal")))?;
+                .map_err(|e: crate::money::CurrencyError| FxError::Invalid(e.to_string()))?;
+            let rate: Decimal = r.parse().map_err(|_| {
+                FxError::Invalid(format!("usd_per_unit.{c}: {r:?} is not a decimal"))
+            })?;
             if rate <= Decimal::ZERO {
-                return Err(FxError::Invalid(format!("usd_per_unit.{c}: must be positive")));
+                return Err(FxError::Invalid(format!(
+                    "usd_per_unit.{c}: must be positive"
+                )));
             }
             usd_per_unit.insert(cur, rate);
         }
@@ -76,17 +80,32 @@ impl FxRates {
         self.usd_per_unit.contains_key(&c)
     }
 
-    pub fn convert(&self, amount: Decimal, from: Currency, to: Currency) -> Result<Decimal, FxError> {
+    pub fn convert(
+        &self,
+        amount: Decimal,
+        from: Currency,
+        to: Currency,
+    ) -> Result<Decimal, FxError> {
         if from == to {
             return Ok(amount);
         }
-        let f = self.usd_per_unit.get(&from).ok_or(FxError::UnknownCurrency(from))?;
-        let t = self.usd_per_unit.get(&to).ok_or(FxError::UnknownCurrency(to))?;
+        let f = self
+            .usd_per_unit
+            .get(&from)
+            .ok_or(FxError::UnknownCurrency(from))?;
+        let t = self
+            .usd_per_unit
+            .get(&to)
+            .ok_or(FxError::UnknownCurrency(to))?;
         Ok(round_computed(amount * f / t))
     }
 
     /// Converts per-currency exact totals into one currency, converting each total once.
-    pub fn total_in(&self, per_currency: &BTreeMap<Currency, Decimal>, to: Currency) -> Result<Decimal, FxError> {
+    pub fn total_in(
+        &self,
+        per_currency: &BTreeMap<Currency, Decimal>,
+        to: Currency,
+    ) -> Result<Decimal, FxError> {
         per_currency
             .iter()
             .map(|(&c, &a)| self.convert(a, c, to))
@@ -103,16 +122,31 @@ mod tests {
         let fx = FxRates::default();
         let a: Decimal = "0.00000000503".parse().unwrap();
         assert_eq!(fx.convert(a, Currency::USD, Currency::USD).unwrap(), a);
-        assert_eq!(fx.convert(Decimal::from(100), Currency::EUR, Currency::USD).unwrap(), Decimal::from(108));
-        let totals = BTreeMap::from([(Currency::USD, Decimal::from(8)), (Currency::EUR, Decimal::from(100))]);
-        assert_eq!(fx.total_in(&totals, Currency::USD).unwrap(), Decimal::from(116));
+        assert_eq!(
+            fx.convert(Decimal::from(100), Currency::EUR, Currency::USD)
+                .unwrap(),
+            Decimal::from(108)
+        );
+        let totals = BTreeMap::from([
+            (Currency::USD, Decimal::from(8)),
+            (Currency::EUR, Decimal::from(100)),
+        ]);
+        assert_eq!(
+            fx.total_in(&totals, Currency::USD).unwrap(),
+            Decimal::from(116)
+        );
     }
 
     #[test]
     fn unknown_currencies_are_named() {
         let fx = FxRates::from_toml("[usd_per_unit]\nUSD = \"1\"").unwrap();
-        let err = fx.convert(Decimal::ONE, Currency::EUR, Currency::USD).unwrap_err();
-        assert_eq!(err.to_string(), "no exchange rate for EUR; configure it in the fx table");
+        let err = fx
+            .convert(Decimal::ONE, Currency::EUR, Currency::USD)
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "no exchange rate for EUR; configure it in the fx table"
+        );
         assert!(FxRates::from_toml("[usd_per_unit]\nUSD = \"-1\"").is_err());
     }
 }

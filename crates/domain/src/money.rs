@@ -133,7 +133,10 @@ mod tests {
 
     #[test]
     fn currency_parses_only_iso_shape() {
-        assert_eq!("USD".parse::<Currency>().map(|c| c.to_string()), Ok("USD".into()));
+        assert_eq!(
+            "USD".parse::<Currency>().map(|c| c.to_string()),
+            Ok("USD".into())
+        );
         assert!("usd".parse::<Currency>().is_err());
         assert!("US".parse::<Currency>().is_err());
         assert!("USDX".parse::<Currency>().is_err());
@@ -158,7 +161,10 @@ mod tests {
     fn adding_different_currencies_is_an_error() {
         let a = Money::new(Decimal::ONE, Currency::USD);
         let b = Money::new(Decimal::ONE, Currency::EUR);
-        assert!(matches!(a.checked_add(b), Err(MoneyError::CurrencyMismatch { .. })));
+        assert!(matches!(
+            a.checked_add(b),
+            Err(MoneyError::CurrencyMismatch { .. })
+        ));
     }
 
     fn amount() -> impl Strategy<Value = Decimal> {

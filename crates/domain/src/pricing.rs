@@ -45,15 +45,33 @@ pub enum RateCardError {
     #[error("rate card is not valid TOML: {0}")]
     Syntax(String),
     #[error("rate[{index}] ({key}): {reason}")]
-    Invalid { index: usize, key: String, reason: String },
+    Invalid {
+        index: usize,
+        key: String,
+        reason: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PricingError {
-    #[error("no rate card entry for {provider}/{service}/{metric}; send `cost` with the event or add a rate")]
-    NoRate { provider: String, service: String, metric: String },
-    #[error("rate for {provider}/{service}/{metric} is in unit {expected:?}, the event uses {actual:?}")]
-    UnitMismatch { provider: String, service: String, metric: String, expected: String, actual: String },
+    #[error(
+        "no rate card entry for {provider}/{service}/{metric}; send `cost` with the event or add a rate"
+    )]
+    NoRate {
+        provider: String,
+        service: String,
+        metric: String,
+    },
+    #[error(
+        "rate for {provider}/{service}/{metric} is in unit {expected:?}, the event uses {actual:?}"
+    )]
+    UnitMismatch {
+        provider: String,
+        service: String,
+        metric: String,
+        expected: String,
+        actual: String,
+    },
     #[error("cost overflow while pricing")]
     Overflow,
 }
@@ -68,10 +86,16 @@ impl Rate {
         let mut tiers = Vec::with_capacity(self.tiers.len() + 1);
         let free = self.free_quantity.unwrap_or_default();
         if free > Decimal::ZERO {
-            tiers.push(Tier { up_to: Some(free), unit_price: Decimal::ZERO });
+            tiers.push(Tier {
+                up_to: Some(free),
+                unit_price: Decimal::ZERO,
+            });
         }
         for t in &self.tiers {
-            tiers.push(Tier { up_to: t.up_to.map(|u| u + free), unit_price: t.unit_price });
+            tiers.push(Tier {
+                up_to: t.up_to.map(|u| u + free),
+                unit_price: t.unit_price,
+            });
         }
         tiers
     }
@@ -86,7 +110,9 @@ impl Rate {
             }
             let upper = tier.up_to.map_or(q, |u| u.min(q));
             let in_tier = upper - lower;
-            let cost = in_tier.checked_mul(tier.unit_price).ok_or(PricingError::Overflow)?;
+            let cost = in_tier
+                .checked_mul(tier.unit_price)
+                .ok_or(PricingError::Overflow)?;
             total = total.checked_add(cost).ok_or(PricingError::Overflow)?;
             match tier.up_to {
                 Some(u) => lower = u,
@@ -97,26 +123,38 @@ impl Rate {
     }
 
     fn validate(&self, index: usize) -> Result<(), RateCardError> {
-        let invalid = |reason: &str| RateCardError::Invalid { index, key: self.key(), reason: reason.into() };
+        let invalid = |reason: &str| RateCardError::Invalid {
+            index,
+            key: self.key(),
+            reason: reason.into(),
+        };
         if self.tiers.is_empty() {
             return Err(invalid("tiers: at least one tier is required"));
         }
         let mut last = Decimal::ZERO;
         for (i, t) in self.tiers.iter().enumerate() {
             if t.unit_price.is_sign_negative() {
-                return Err(invalid(&format!("tiers[{i}].unit_price must not be negative")));
+                return Err(invalid(&format!(
+                    "tiers[{i}].unit_price must not be negative"
+                )));
             }
             match t.up_to {
-                Some(u) if u <= last => return Err(invalid(&format!("tiers[{i}].up_to must increase"))),
+                Some(u) if u <= last => {
+                    return Err(invalid(&format!("tiers[{i}].up_to must increase")));
+                }
                 Some(u) => last = u,
                 None if i + 1 != self.tiers.len() => {
-                    return Err(invalid(&format!("tiers[{i}]: only the last tier may omit up_to")));
+                    return Err(invalid(&format!(
+                        "tiers[{i}]: only the last tier may omit up_to"
+                    )));
                 }
                 None => {}
             }
         }
         if self.tiers.last().and_then(|t| t.up_to).is_some() {
-            return Err(invalid("the last tier must omit up_to (it has no upper bound)"));
+            return Err(invalid(
+                "the last tier must omit up_to (it has no upper bound)",
+            ));
         }
         if self.free_quantity.is_some_and(|f| f.is_sign_negative()) {
             return Err(invalid("free_quantity must not be negative"));
@@ -168,7 +206,11 @@ impl RateCard {
             r.validate(i)?;
             let k = (r.provider.clone(), r.service.clone(), r.metric.clone());
             if index.insert(k, i).is_some() {
-                return Err(RateCardError::Invalid { index: i, key: r.key(), reason: "duplicate rate".into() });
+                return Err(RateCardError::Invalid {
+                    index: i,
+                    key: r.key(),
+                    reason: "duplicate rate".into(),
+                });
             }
         }
         Ok(RateCard { rates, index })
@@ -176,7 +218,8 @@ impl RateCard {
 
     /// Parses a TOML rate card: `[[rate]]` tables (see `deploy/rate-card.toml`).
     pub fn from_toml(text: &str) -> Result<RateCard, RateCardError> {
-        let file: RateCardFile = toml::from_str(text).map_err(|e| RateCardError::Syntax(e.to_string()))?;
+        let file: RateCardFile =
+            toml::from_str(text).map_err(|e| RateCardError::Syntax(e.to_string()))?;
         RateCard::from_rates(file.rate)
     }
 
@@ -185,7 +228,11 @@ impl RateCard {
     }
 
     pub fn rate_for(&self, provider: &str, service: &str, metric: &str) -> Option<&Rate> {
-        let exact = (provider.to_string(), service.to_string(), metric.to_string());
+        let exact = (
+            provider.to_string(),
+            service.to_string(),
+            metric.to_string(),
+        );
         let wildcard = (provider.to_string(), "*".to_string(), metric.to_string());
         self.index
             .get(&exact)
@@ -202,11 +249,13 @@ impl RateCard {
     }
 
     fn matching_rate(&self, e: &UsageEvent) -> Result<&Rate, PricingError> {
-        let rate = self.rate_for(&e.provider, &e.service, &e.metric).ok_or_else(|| PricingError::NoRate {
-            provider: e.provider.clone(),
-            service: e.service.clone(),
-            metric: e.metric.clone(),
-        })?;
+        let rate = self
+            .rate_for(&e.provider, &e.service, &e.metric)
+            .ok_or_else(|| PricingError::NoRate {
+                provider: e.provider.clone(),
+                service: e.service.clone(),
+                metric: e.metric.clone(),
+            })?;
         if let Some(unit) = &rate.unit
             && unit != &e.unit
         {
@@ -225,12 +274,22 @@ impl RateCard {
     /// Returns the cost and, for rate-priced events, the meter's new cumulative quantity.
     pub fn price(&self, e: &UsageEvent, meter_before: Decimal) -> Result<Priced, PricingError> {
         if let Some(cost) = e.cost {
-            return Ok(Priced { cost, billed: true, meter_after: None });
+            return Ok(Priced {
+                cost,
+                billed: true,
+                meter_after: None,
+            });
         }
         let rate = self.matching_rate(e)?;
-        let after = meter_before.checked_add(e.quantity).ok_or(PricingError::Overflow)?;
+        let after = meter_before
+            .checked_add(e.quantity)
+            .ok_or(PricingError::Overflow)?;
         let amount = rate.cumulative_cost(after)? - rate.cumulative_cost(meter_before)?;
-        Ok(Priced { cost: Money::new(amount, rate.currency), billed: false, meter_after: Some(after) })
+        Ok(Priced {
+            cost: Money::new(amount, rate.currency),
+            billed: false,
+            meter_after: Some(after),
+        })
     }
 }
 
@@ -276,7 +335,10 @@ mod tests {
 
     #[test]
     fn graduated_tiers_price_the_cumulative_quantity() {
-        let rate = card().rate_for("aws", "lambda", "requests").unwrap().clone();
+        let rate = card()
+            .rate_for("aws", "lambda", "requests")
+            .unwrap()
+            .clone();
         assert_eq!(rate.cumulative_cost(d("500")).unwrap(), Decimal::ZERO); // free
         // 1000 free, 10000 at 2e-7, 4000 at 1e-7
         assert_eq!(rate.cumulative_cost(d("15000")).unwrap(), d("0.0024"));
@@ -300,22 +362,35 @@ mod tests {
             tiers = [{ unit_price = "1" }, { up_to = "5", unit_price = "1" }]
         "#;
         let err = RateCard::from_toml(bad).unwrap_err().to_string();
-        assert!(err.contains("rate[0] (x/y/z)") && err.contains("up_to"), "{err}");
+        assert!(
+            err.contains("rate[0] (x/y/z)") && err.contains("up_to"),
+            "{err}"
+        );
         assert!(RateCard::from_toml("[[rate]]\nprovider=1").is_err());
     }
 
     fn tier_strategy() -> impl Strategy<Value = Rate> {
-        (proptest::collection::vec((1i64..5000, 0i64..100_000), 0..4), 0i64..2000, 0i64..100_000).prop_map(
-            |(bounds, free, last_price)| {
+        (
+            proptest::collection::vec((1i64..5000, 0i64..100_000), 0..4),
+            0i64..2000,
+            0i64..100_000,
+        )
+            .prop_map(|(bounds, free, last_price)| {
                 let mut up = 0i64;
                 let mut tiers: Vec<Tier> = bounds
                     .into_iter()
                     .map(|(w, p)| {
                         up += w;
-                        Tier { up_to: Some(Decimal::new(up, 1)), unit_price: Decimal::new(p, 9) }
+                        Tier {
+                            up_to: Some(Decimal::new(up, 1)),
+                            unit_price: Decimal::new(p, 9),
+                        }
                     })
                     .collect();
-                tiers.push(Tier { up_to: None, unit_price: Decimal::new(last_price, 9) });
+                tiers.push(Tier {
+                    up_to: None,
+                    unit_price: Decimal::new(last_price, 9),
+                });
                 Rate {
                     provider: "p".into(),
                     service: "s".into(),
@@ -325,8 +400,7 @@ mod tests {
                     free_quantity: Some(Decimal::new(free, 1)),
                     tiers,
                 }
-            },
-        )
+            })
     }
 
     proptest! {

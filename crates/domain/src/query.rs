@@ -37,7 +37,10 @@ impl TimeRange {
     /// The period of the same length just before this one.
     pub fn previous(&self) -> TimeRange {
         let len = self.to - self.from;
-        TimeRange { from: self.from - len, to: self.from }
+        TimeRange {
+            from: self.from - len,
+            to: self.from,
+        }
     }
 
     /// Length in days, exact (`Decimal`), e.g. 1.5 for 36 hours.
@@ -60,14 +63,23 @@ pub fn cover(range: TimeRange) -> Vec<Span> {
     let mut spans: Vec<Span> = Vec::new();
     let mut cur = range.from;
     while cur < range.to {
-        let g = [Granularity::Month, Granularity::Day, Granularity::Hour, Granularity::Minute]
-            .into_iter()
-            .find(|g| g.is_aligned(cur) && g.next_bucket(cur) <= range.to)
-            .unwrap_or(Granularity::Minute);
+        let g = [
+            Granularity::Month,
+            Granularity::Day,
+            Granularity::Hour,
+            Granularity::Minute,
+        ]
+        .into_iter()
+        .find(|g| g.is_aligned(cur) && g.next_bucket(cur) <= range.to)
+        .unwrap_or(Granularity::Minute);
         let next = g.next_bucket(cur);
         match spans.last_mut() {
             Some(last) if last.granularity == g && last.to == cur => last.to = next,
-            _ => spans.push(Span { granularity: g, from: cur, to: next }),
+            _ => spans.push(Span {
+                granularity: g,
+                from: cur,
+                to: next,
+            }),
         }
         cur = next;
     }
@@ -98,7 +110,10 @@ impl Dimension {
             Dimension::Provider => s.provider.clone(),
             Dimension::Service => s.service.clone(),
             Dimension::Resource => s.resource.clone(),
-            Dimension::Label(k) => s.label_map().remove(k).unwrap_or_else(|| NO_LABEL.to_string()),
+            Dimension::Label(k) => s
+                .label_map()
+                .remove(k)
+                .unwrap_or_else(|| NO_LABEL.to_string()),
         }
     }
 }
@@ -169,7 +184,10 @@ pub fn percentage(part: Decimal, whole: Decimal) -> Option<Decimal> {
     if whole.is_zero() {
         return None;
     }
-    Some((part * Decimal::ONE_HUNDRED / whole).round_dp_with_strategy(2, RoundingStrategy::MidpointNearestEven))
+    Some(
+        (part * Decimal::ONE_HUNDRED / whole)
+            .round_dp_with_strategy(2, RoundingStrategy::MidpointNearestEven),
+    )
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -182,7 +200,12 @@ pub struct Group {
 }
 
 /// Groups rows by the dimensions, converted to one currency, largest first.
-pub fn breakdown(rows: &[RollupRow], dims: &[Dimension], fx: &FxRates, to: Currency) -> Result<Vec<Group>, FxError> {
+pub fn breakdown(
+    rows: &[RollupRow],
+    dims: &[Dimension],
+    fx: &FxRates,
+    to: Currency,
+) -> Result<Vec<Group>, FxError> {
     let mut groups: BTreeMap<Vec<String>, Sums> = BTreeMap::new();
     for r in rows {
         let key = dims.iter().map(|d| d.value_of(&r.series)).collect();
@@ -190,7 +213,13 @@ pub fn breakdown(rows: &[RollupRow], dims: &[Dimension], fx: &FxRates, to: Curre
     }
     let mut out = Vec::with_capacity(groups.len());
     for (key, sums) in groups {
-        out.push(Group { key, amount: sums.total(fx, to)?, billed: sums.billed_total(fx, to)?, events: sums.events, percentage: None });
+        out.push(Group {
+            key,
+            amount: sums.total(fx, to)?,
+            billed: sums.billed_total(fx, to)?,
+            events: sums.events,
+            percentage: None,
+        });
     }
     let whole: Decimal = out.iter().map(|g| g.amount).sum();
     for g in &mut out {
@@ -209,7 +238,12 @@ pub struct Point {
 }
 
 /// Time series of rows (all of one granularity), grouped by the dimensions, in bucket order.
-pub fn history(rows: &[RollupRow], dims: &[Dimension], fx: &FxRates, to: Currency) -> Result<Vec<Point>, FxError> {
+pub fn history(
+    rows: &[RollupRow],
+    dims: &[Dimension],
+    fx: &FxRates,
+    to: Currency,
+) -> Result<Vec<Point>, FxError> {
     let mut cells: BTreeMap<(DateTime<Utc>, Vec<String>), Sums> = BTreeMap::new();
     for r in rows {
         let key = dims.iter().map(|d| d.value_of(&r.series)).collect();
@@ -217,7 +251,14 @@ pub fn history(rows: &[RollupRow], dims: &[Dimension], fx: &FxRates, to: Currenc
     }
     cells
         .into_iter()
-        .map(|((bucket, key), s)| Ok(Point { bucket, key, amount: s.total(fx, to)?, events: s.events }))
+        .map(|((bucket, key), s)| {
+            Ok(Point {
+                bucket,
+                key,
+                amount: s.total(fx, to)?,
+                events: s.events,
+            })
+        })
         .collect()
 }
 
@@ -281,7 +322,9 @@ pub fn summary(
         for r in rows {
             m.entry(r.series.category).or_default().add(r);
         }
-        m.into_iter().map(|(c, s)| Ok((c, s.total(fx, to)?))).collect()
+        m.into_iter()
+            .map(|(c, s)| Ok((c, s.total(fx, to)?)))
+            .collect()
     };
     let cur_cat = by_cat(current)?;
     let prev_cat = by_cat(previous)?;
@@ -317,8 +360,13 @@ pub fn summary(
 /// The month-to-date range for the month containing `now`, ending at `now`.
 pub fn month_to_date(now: DateTime<Utc>) -> TimeRange {
     let start = Granularity::Month.bucket_start(now);
-    let end = Granularity::Minute.bucket_start(now).max(start + Duration::minutes(1));
-    TimeRange { from: start, to: end }
+    let end = Granularity::Minute
+        .bucket_start(now)
+        .max(start + Duration::minutes(1));
+    TimeRange {
+        from: start,
+        to: end,
+    }
 }
 
 /// A simple linear projection: month-to-date spend extended at its average daily rate to the

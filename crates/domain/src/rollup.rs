@@ -27,7 +27,12 @@ pub enum Granularity {
 }
 
 impl Granularity {
-    pub const ALL: [Granularity; 4] = [Granularity::Minute, Granularity::Hour, Granularity::Day, Granularity::Month];
+    pub const ALL: [Granularity; 4] = [
+        Granularity::Minute,
+        Granularity::Hour,
+        Granularity::Day,
+        Granularity::Month,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -200,7 +205,10 @@ pub fn plan_batch(
         let priced = match card.price(e, before) {
             Ok(p) => p,
             Err(reason) => {
-                plan.rejected.push(Rejected { event: e.clone(), reason });
+                plan.rejected.push(Rejected {
+                    event: e.clone(),
+                    reason,
+                });
                 continue;
             }
         };
@@ -210,11 +218,19 @@ pub fn plan_batch(
         let series = SeriesKey::for_event(e, priced.cost.currency);
         let value = RollupValue {
             amount: priced.cost.amount,
-            billed: if priced.billed { priced.cost.amount } else { Decimal::ZERO },
+            billed: if priced.billed {
+                priced.cost.amount
+            } else {
+                Decimal::ZERO
+            },
             events: 1,
         };
         for g in Granularity::ALL {
-            let key = RollupKey { granularity: g, bucket: g.bucket_start(e.timestamp), series: series.clone() };
+            let key = RollupKey {
+                granularity: g,
+                bucket: g.bucket_start(e.timestamp),
+                series: series.clone(),
+            };
             let cell = plan.deltas.entry(key).or_default();
             *cell = cell.checked_add(value).unwrap_or(*cell);
         }

@@ -32,8 +32,19 @@ pub const MAX_LABEL_VALUE_LEN: usize = 256;
 pub const MAX_FUTURE_SKEW_HOURS: i64 = 24;
 
 const KNOWN_FIELDS: &[&str] = &[
-    "id", "tenant", "timestamp", "category", "subKind", "provider", "service", "resource",
-    "metric", "quantity", "unit", "cost", "labels",
+    "id",
+    "tenant",
+    "timestamp",
+    "category",
+    "subKind",
+    "provider",
+    "service",
+    "resource",
+    "metric",
+    "quantity",
+    "unit",
+    "cost",
+    "labels",
 ];
 
 struct Fields<'a> {
@@ -66,7 +77,11 @@ impl<'a> Fields<'a> {
         }
     }
 
-    fn parsed<T>(&mut self, field: &str, parse: impl FnOnce(&str) -> Result<T, String>) -> Option<T> {
+    fn parsed<T>(
+        &mut self,
+        field: &str,
+        parse: impl FnOnce(&str) -> Result<T, String>,
+    ) -> Option<T> {
         let raw = self.string(field, MAX_NAME_LEN)?;
         parse(&raw).map_err(|r| self.err(field, r)).ok()
     }
@@ -109,7 +124,11 @@ pub fn parse_decimal(text: &str) -> Result<Decimal, String> {
 }
 
 /// Parses one event of a batch. `now` bounds how far in the future a timestamp may be.
-pub fn parse_event(index: usize, value: &Value, now: DateTime<Utc>) -> Result<UsageEvent, Vec<FieldError>> {
+pub fn parse_event(
+    index: usize,
+    value: &Value,
+    now: DateTime<Utc>,
+) -> Result<UsageEvent, Vec<FieldError>> {
     let Some(obj) = value.as_object() else {
         return Err(vec![FieldError {
             index,
@@ -117,20 +136,34 @@ pub fn parse_event(index: usize, value: &Value, now: DateTime<Utc>) -> Result<Us
             reason: "an event must be a JSON object".into(),
         }]);
     };
-    let mut f = Fields { index, obj, errors: Vec::new() };
+    let mut f = Fields {
+        index,
+        obj,
+        errors: Vec::new(),
+    };
     for key in obj.keys() {
         if !KNOWN_FIELDS.contains(&key.as_str()) {
-            f.err(key, format!("unknown field; known fields are {}", KNOWN_FIELDS.join(", ")));
+            f.err(
+                key,
+                format!(
+                    "unknown field; known fields are {}",
+                    KNOWN_FIELDS.join(", ")
+                ),
+            );
         }
     }
     let id = f.string("id", MAX_ID_LEN);
     let tenant = f.parsed("tenant", TenantId::parse);
     let timestamp = f.parsed("timestamp", |s| {
         let ts = DateTime::parse_from_rfc3339(s)
-            .map_err(|e| format!("must be an RFC 3339 timestamp such as 2026-01-31T13:45:00Z ({e})"))?
+            .map_err(|e| {
+                format!("must be an RFC 3339 timestamp such as 2026-01-31T13:45:00Z ({e})")
+            })?
             .with_timezone(&Utc);
         if ts > now + Duration::hours(MAX_FUTURE_SKEW_HOURS) {
-            return Err(format!("is more than {MAX_FUTURE_SKEW_HOURS}h in the future"));
+            return Err(format!(
+                "is more than {MAX_FUTURE_SKEW_HOURS}h in the future"
+            ));
         }
         Ok(ts)
     });
@@ -147,7 +180,10 @@ pub fn parse_event(index: usize, value: &Value, now: DateTime<Utc>) -> Result<Us
         }
         Some(v) => match decimal(v) {
             Ok(q) if q.is_sign_negative() && !q.is_zero() => {
-                f.err("quantity", "must not be negative (send a negative cost.amount for credits)");
+                f.err(
+                    "quantity",
+                    "must not be negative (send a negative cost.amount for credits)",
+                );
                 None
             }
             Ok(q) => Some(q),
@@ -170,7 +206,10 @@ pub fn parse_event(index: usize, value: &Value, now: DateTime<Utc>) -> Result<Us
             }
             (Ok(k), Some(c)) if !c.sub_kinds().contains(&k) => {
                 let allowed: Vec<_> = c.sub_kinds().iter().map(|k| k.as_str()).collect();
-                f.err("subKind", format!("is not a sub-kind of {c}; allowed: {}", allowed.join(", ")));
+                f.err(
+                    "subKind",
+                    format!("is not a sub-kind of {c}; allowed: {}", allowed.join(", ")),
+                );
                 None
             }
             (Ok(k), _) => Some(k),
@@ -186,13 +225,45 @@ pub fn parse_event(index: usize, value: &Value, now: DateTime<Utc>) -> Result<Us
     if !f.errors.is_empty() {
         return Err(f.errors);
     }
-    match (id, tenant, timestamp, category, sub_kind, provider, service, resource, metric, quantity, unit, cost, labels) {
-        (Some(id), Some(tenant), Some(timestamp), Some(category), Some(sub_kind), Some(provider), Some(service),
-         Some(resource), Some(metric), Some(quantity), Some(unit), Some(cost), Some(labels)) => Ok(UsageEvent {
-            id, tenant, timestamp, category, sub_kind, provider, service, resource, metric, quantity, unit, cost, labels,
+    match (
+        id, tenant, timestamp, category, sub_kind, provider, service, resource, metric, quantity,
+        unit, cost, labels,
+    ) {
+        (
+            Some(id),
+            Some(tenant),
+            Some(timestamp),
+            Some(category),
+            Some(sub_kind),
+            Some(provider),
+            Some(service),
+            Some(resource),
+            Some(metric),
+            Some(quantity),
+            Some(unit),
+            Some(cost),
+            Some(labels),
+        ) => Ok(UsageEvent {
+            id,
+            tenant,
+            timestamp,
+            category,
+            sub_kind,
+            provider,
+            service,
+            resource,
+            metric,
+            quantity,
+            unit,
+            cost,
+            labels,
         }),
         // Every `None` above pushed an error, so this arm is unreachable in practice; keep it total.
-        _ => Err(vec![FieldError { index, field: String::new(), reason: "invalid event".into() }]),
+        _ => Err(vec![FieldError {
+            index,
+            field: String::new(),
+            reason: "invalid event".into(),
+        }]),
     }
 }
 
@@ -209,7 +280,10 @@ fn parse_cost(f: &mut Fields<'_>) -> Option<Option<Money>> {
     let amount = match cost.get("amount") {
         Some(Value::String(s)) => parse_decimal(s).map_err(|r| f.err("cost.amount", r)).ok(),
         Some(Value::Number(_)) => {
-            f.err("cost.amount", "must be a decimal string such as \"0.00000000503\" (numbers lose precision)");
+            f.err(
+                "cost.amount",
+                "must be a decimal string such as \"0.00000000503\" (numbers lose precision)",
+            );
             None
         }
         _ => {
@@ -218,15 +292,24 @@ fn parse_cost(f: &mut Fields<'_>) -> Option<Option<Money>> {
         }
     };
     let currency = match cost.get("currency") {
-        Some(Value::String(s)) => s.parse::<Currency>().map_err(|e| f.err("cost.currency", e.to_string())).ok(),
+        Some(Value::String(s)) => s
+            .parse::<Currency>()
+            .map_err(|e| f.err("cost.currency", e.to_string()))
+            .ok(),
         _ => {
-            f.err("cost.currency", "is required (an ISO 4217 code such as USD)");
+            f.err(
+                "cost.currency",
+                "is required (an ISO 4217 code such as USD)",
+            );
             None
         }
     };
     for key in cost.keys() {
         if key != "amount" && key != "currency" {
-            f.err(&format!("cost.{key}"), "unknown field; known fields are amount, currency");
+            f.err(
+                &format!("cost.{key}"),
+                "unknown field; known fields are amount, currency",
+            );
         }
     }
     Some(Some(Money::new(amount?, currency?)))
@@ -259,7 +342,10 @@ fn parse_labels(f: &mut Fields<'_>) -> Option<BTreeMap<String, String>> {
                 out.insert(k.clone(), s.clone());
             }
             Value::String(_) => {
-                f.err(&field, format!("must be at most {MAX_LABEL_VALUE_LEN} characters"));
+                f.err(
+                    &field,
+                    format!("must be at most {MAX_LABEL_VALUE_LEN} characters"),
+                );
                 ok = false;
             }
             _ => {
@@ -272,7 +358,10 @@ fn parse_labels(f: &mut Fields<'_>) -> Option<BTreeMap<String, String>> {
 }
 
 /// Parses a whole batch; the batch is accepted only if every event is valid.
-pub fn parse_batch(values: &[Value], now: DateTime<Utc>) -> Result<Vec<UsageEvent>, Vec<FieldError>> {
+pub fn parse_batch(
+    values: &[Value],
+    now: DateTime<Utc>,
+) -> Result<Vec<UsageEvent>, Vec<FieldError>> {
     let mut events = Vec::with_capacity(values.len());
     let mut errors = Vec::new();
     for (i, v) in values.iter().enumerate() {
@@ -281,7 +370,11 @@ pub fn parse_batch(values: &[Value], now: DateTime<Utc>) -> Result<Vec<UsageEven
             Err(mut es) => errors.append(&mut es),
         }
     }
-    if errors.is_empty() { Ok(events) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(events)
+    } else {
+        Err(errors)
+    }
 }
 
 #[cfg(test)]
@@ -315,7 +408,10 @@ mod tests {
     fn numbers_are_accepted_for_quantity_in_shortest_form() {
         let mut v = valid();
         v["quantity"] = json!(0.1);
-        assert_eq!(parse_event(0, &v, now()).unwrap().quantity.to_string(), "0.1");
+        assert_eq!(
+            parse_event(0, &v, now()).unwrap().quantity.to_string(),
+            "0.1"
+        );
     }
 
     #[test]
@@ -327,7 +423,18 @@ mod tests {
         });
         let errs = parse_event(7, &v, now()).unwrap_err();
         let fields: Vec<_> = errs.iter().map(|e| e.field.as_str()).collect();
-        for f in ["id", "tenant", "timestamp", "category", "provider", "quantity", "cost.amount", "cost.currency", "labels.k", "extra"] {
+        for f in [
+            "id",
+            "tenant",
+            "timestamp",
+            "category",
+            "provider",
+            "quantity",
+            "cost.amount",
+            "cost.currency",
+            "labels.k",
+            "extra",
+        ] {
             assert!(fields.contains(&f), "missing error for {f}: {errs:?}");
         }
         assert!(errs.iter().all(|e| e.index == 7 && !e.reason.is_empty()));
@@ -367,7 +474,10 @@ mod tests {
 
     #[test]
     fn exponent_decimals_parse_exactly() {
-        assert_eq!(parse_decimal("5.03e-9").unwrap().to_string(), "0.00000000503");
+        assert_eq!(
+            parse_decimal("5.03e-9").unwrap().to_string(),
+            "0.00000000503"
+        );
         assert!(parse_decimal("abc").is_err());
     }
 }

@@ -14,7 +14,13 @@ pub use updates::BroadcastUpdates;
 #[derive(Debug, thiserror::Error)]
 pub enum OpenError {
     #[error("cannot open {path}: {source}")]
-    Sqlite { path: String, source: rusqlite::Error },
+    Sqlite {
+        path: String,
+        source: rusqlite::Error,
+    },
     #[error("cannot create data directory {path}: {source}")]
-    Dir { path: String, source: std::io::Error },
+    Dir {
+        path: String,
+        source: std::io::Error,
+    },
 }

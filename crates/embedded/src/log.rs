@@ -20,7 +20,10 @@ pub struct SqliteLog {
 impl SqliteLog {
     pub fn open(path: &Path) -> Result<SqliteLog, OpenError> {
         let db = Db::open(path, include_str!("../migrations/log.sql"))?;
-        Ok(SqliteLog { db, head: watch::Sender::new(0) })
+        Ok(SqliteLog {
+            db,
+            head: watch::Sender::new(0),
+        })
     }
 }
 
@@ -29,7 +32,12 @@ impl UsageLog for SqliteLog {
     async fn publish(&self, events: &[UsageEvent]) -> Result<(), BusError> {
         let rows: Vec<(String, String)> = events
             .iter()
-            .map(|e| Ok((e.tenant.to_string(), serde_json::to_string(e).map_err(|e| e.to_string())?)))
+            .map(|e| {
+                Ok((
+                    e.tenant.to_string(),
+                    serde_json::to_string(e).map_err(|e| e.to_string())?,
+                ))
+            })
             .collect::<Result<_, String>>()
             .map_err(BusError::Unavailable)?;
         let head = self
@@ -41,7 +49,8 @@ impl UsageLog for SqliteLog {
                         .prepare_cached("INSERT INTO usage_log (tenant, payload) VALUES (?1, ?2)")
                         .map_err(|e| e.to_string())?;
                     for (tenant, payload) in &rows {
-                        stmt.execute(params![tenant, payload]).map_err(|e| e.to_string())?;
+                        stmt.execute(params![tenant, payload])
+                            .map_err(|e| e.to_string())?;
                     }
                 }
                 let head = tx.last_insert_rowid();
@@ -54,7 +63,13 @@ impl UsageLog for SqliteLog {
         Ok(())
     }
 
-    async fn read(&self, partition: u32, from: u64, max: usize, wait: Duration) -> Result<Vec<LogRecord>, BusError> {
+    async fn read(
+        &self,
+        partition: u32,
+        from: u64,
+        max: usize,
+        wait: Duration,
+    ) -> Result<Vec<LogRecord>, BusError> {
         if partition != 0 {
             return Err(BusError::NoSuchPartition(partition));
         }
@@ -67,7 +82,10 @@ impl UsageLog for SqliteLog {
                 return Ok(records);
             }
             // Wake on the next append, or give up at the deadline.
-            if tokio::time::timeout_at(deadline, head.changed()).await.is_err() {
+            if tokio::time::timeout_at(deadline, head.changed())
+                .await
+                .is_err()
+            {
                 return Ok(Vec::new());
             }
         }
@@ -105,7 +123,11 @@ impl SqliteLog {
                     offset,
                     reason: e.to_string(),
                 })?;
-                Ok(LogRecord { partition: 0, offset, event })
+                Ok(LogRecord {
+                    partition: 0,
+                    offset,
+                    event,
+                })
             })
             .collect()
     }
@@ -127,7 +149,11 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("bus.sqlite");
         let e = costwatch_ports::contract::sample_event("acme", "durable");
-        SqliteLog::open(&path).expect("open").publish(std::slice::from_ref(&e)).await.expect("publish");
+        SqliteLog::open(&path)
+            .expect("open")
+            .publish(std::slice::from_ref(&e))
+            .await
+            .expect("publish");
         let again = SqliteLog::open(&path).expect("reopen");
         let got = again.read(0, 0, 10, Duration::ZERO).await.expect("read");
         assert_eq!(got.len(), 1);

@@ -42,13 +42,16 @@ fn read_positions(tx: &rusqlite::Connection, consumer: &str) -> Result<BTreeMap<
         .prepare_cached("SELECT partition, next_offset FROM consumer_positions WHERE consumer = ?1")
         .map_err(unavailable)?;
     let rows = stmt
-        .query_map(params![consumer], |r| Ok((r.get::<_, i64>(0)? as u32, r.get::<_, i64>(1)? as u64)))
+        .query_map(params![consumer], |r| {
+            Ok((r.get::<_, i64>(0)? as u32, r.get::<_, i64>(1)? as u64))
+        })
         .map_err(unavailable)?;
     rows.collect::<Result<_, _>>().map_err(unavailable)
 }
 
 fn parse_decimal(text: &str) -> Result<Decimal, String> {
-    text.parse::<Decimal>().map_err(|e| format!("{text:?}: {e}"))
+    text.parse::<Decimal>()
+        .map_err(|e| format!("{text:?}: {e}"))
 }
 
 /// The outcome of a write transaction: fenced, or a database problem.
@@ -76,7 +79,9 @@ fn apply(tx: &Transaction<'_>, c: &Commit) -> Result<(), WriteError> {
     for (p, o) in &c.positions {
         pos.execute(params![c.consumer, i64::from(*p), *o as i64])?;
     }
-    let mut counted = tx.prepare_cached("INSERT OR IGNORE INTO counted_events (tenant, event_id) VALUES (?1, ?2)")?;
+    let mut counted = tx.prepare_cached(
+        "INSERT OR IGNORE INTO counted_events (tenant, event_id) VALUES (?1, ?2)",
+    )?;
     for (tenant, id) in &c.counted {
         counted.execute(params![tenant, id])?;
     }
@@ -85,7 +90,14 @@ fn apply(tx: &Transaction<'_>, c: &Commit) -> Result<(), WriteError> {
          ON CONFLICT DO UPDATE SET quantity = excluded.quantity",
     )?;
     for (k, q) in &c.meters {
-        meters.execute(params![k.tenant, k.provider, k.service, k.metric, k.month, q.to_string()])?;
+        meters.execute(params![
+            k.tenant,
+            k.provider,
+            k.service,
+            k.metric,
+            k.month,
+            q.to_string()
+        ])?;
     }
     let mut get = tx.prepare_cached(
         "SELECT amount, billed, events FROM rollups WHERE tenant = ?1 AND granularity = ?2 AND bucket = ?3
@@ -110,8 +122,9 @@ fn apply(tx: &Transaction<'_>, c: &Commit) -> Result<(), WriteError> {
             s.labels,
             s.currency.as_str()
         ];
-        let existing: Option<(String, String, i64)> =
-            get.query_row(key, |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).optional()?;
+        let existing: Option<(String, String, i64)> = get
+            .query_row(key, |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .optional()?;
         let old = match existing {
             Some((a, b, n)) => RollupValue {
                 amount: parse_decimal(&a).map_err(WriteError::Db)?,
@@ -120,7 +133,9 @@ fn apply(tx: &Transaction<'_>, c: &Commit) -> Result<(), WriteError> {
             },
             None => RollupValue::default(),
         };
-        let new = old.checked_add(*delta).ok_or_else(|| WriteError::Db("rollup amount overflow".into()))?;
+        let new = old
+            .checked_add(*delta)
+            .ok_or_else(|| WriteError::Db("rollup amount overflow".into()))?;
         put.execute(params![
             s.tenant,
             k.granularity.as_str(),
@@ -138,7 +153,8 @@ fn apply(tx: &Transaction<'_>, c: &Commit) -> Result<(), WriteError> {
         ])?;
     }
     let mut tenants = tx.prepare_cached("INSERT OR IGNORE INTO tenants (tenant) VALUES (?1)")?;
-    let touched: std::collections::BTreeSet<&str> = c.deltas.keys().map(|k| k.series.tenant.as_str()).collect();
+    let touched: std::collections::BTreeSet<&str> =
+        c.deltas.keys().map(|k| k.series.tenant.as_str()).collect();
     for t in touched {
         tenants.execute(params![t])?;
     }
@@ -146,7 +162,13 @@ fn apply(tx: &Transaction<'_>, c: &Commit) -> Result<(), WriteError> {
         "INSERT INTO dead_letters (tenant, event_id, event_json, reason, at) VALUES (?1, ?2, ?3, ?4, ?5)",
     )?;
     for d in &c.dead_letters {
-        dead.execute(params![d.tenant, d.event_id, d.event_json, d.reason, d.at.to_rfc3339()])?;
+        dead.execute(params![
+            d.tenant,
+            d.event_id,
+            d.event_json,
+            d.reason,
+            d.at.to_rfc3339()
+        ])?;
     }
     Ok(())
 }
@@ -155,15 +177,23 @@ fn apply(tx: &Transaction<'_>, c: &Commit) -> Result<(), WriteError> {
 impl CostStore for SqliteStore {
     async fn positions(&self, consumer: &str) -> Result<BTreeMap<u32, u64>, StoreError> {
         let consumer = consumer.to_string();
-        self.reader.call(move |conn| read_positions(conn, &consumer)).await.map_err(StoreError::Unavailable)
+        self.reader
+            .call(move |conn| read_positions(conn, &consumer))
+            .await
+            .map_err(StoreError::Unavailable)
     }
 
-    async fn seen(&self, ids: &[(String, String)]) -> Result<HashSet<(String, String)>, StoreError> {
+    async fn seen(
+        &self,
+        ids: &[(String, String)],
+    ) -> Result<HashSet<(String, String)>, StoreError> {
         let ids = ids.to_vec();
         self.writer
             .call(move |conn| {
                 let mut stmt = conn
-                    .prepare_cached("SELECT 1 FROM counted_events WHERE tenant = ?1 AND event_id = ?2")
+                    .prepare_cached(
+                        "SELECT 1 FROM counted_events WHERE tenant = ?1 AND event_id = ?2",
+                    )
                     .map_err(unavailable)?;
                 let mut seen = HashSet::new();
                 for (t, id) in ids {
@@ -202,7 +232,9 @@ impl CostStore for SqliteStore {
             })
             .await
             .map_err(StoreError::Unavailable)?;
-        raw.into_iter().map(|(k, q)| Ok((k, parse_decimal(&q).map_err(corrupt("meters"))?))).collect()
+        raw.into_iter()
+            .map(|(k, q)| Ok((k, parse_decimal(&q).map_err(corrupt("meters"))?)))
+            .collect()
     }
 
     async fn commit(&self, commit: Commit) -> Result<(), StoreError> {
@@ -230,7 +262,19 @@ impl CostStore for SqliteStore {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<Vec<RollupRow>, StoreError> {
-        type Raw = (i64, String, String, String, String, String, String, String, String, String, i64);
+        type Raw = (
+            i64,
+            String,
+            String,
+            String,
+            String,
+            String,
+            String,
+            String,
+            String,
+            String,
+            i64,
+        );
         let tenant = tenant.to_string();
         let query_tenant = tenant.clone();
         let raw: Vec<Raw> = self
@@ -256,27 +300,46 @@ impl CostStore for SqliteStore {
             .await
             .map_err(StoreError::Unavailable)?;
         raw.into_iter()
-            .map(|(bucket, cat, sub, provider, service, resource, labels, currency, amount, billed, events)| {
-                let c = corrupt("rollups");
-                Ok(RollupRow {
-                    bucket: Utc.timestamp_opt(bucket, 0).single().ok_or_else(|| c(format!("bucket {bucket}")))?,
-                    series: SeriesKey {
-                        tenant: tenant.clone(),
-                        category: cat.parse().map_err(&c)?,
-                        sub_kind: sub.parse().map_err(&c)?,
-                        provider,
-                        service,
-                        resource,
-                        labels,
-                        currency: currency.parse().map_err(|e: costwatch_domain::money::CurrencyError| c(e.to_string()))?,
-                    },
-                    value: RollupValue {
-                        amount: parse_decimal(&amount).map_err(&c)?,
-                        billed: parse_decimal(&billed).map_err(&c)?,
-                        events: events as u64,
-                    },
-                })
-            })
+            .map(
+                |(
+                    bucket,
+                    cat,
+                    sub,
+                    provider,
+                    service,
+                    resource,
+                    labels,
+                    currency,
+                    amount,
+                    billed,
+                    events,
+                )| {
+                    let c = corrupt("rollups");
+                    Ok(RollupRow {
+                        bucket: Utc
+                            .timestamp_opt(bucket, 0)
+                            .single()
+                            .ok_or_else(|| c(format!("bucket {bucket}")))?,
+                        series: SeriesKey {
+                            tenant: tenant.clone(),
+                            category: cat.parse().map_err(&c)?,
+                            sub_kind: sub.parse().map_err(&c)?,
+                            provider,
+                            service,
+                            resource,
+                            labels,
+                            currency: currency.parse().map_err(
+                                |e: costwatch_domain::money::CurrencyError| c(e.to_string()),
+                            )?,
+                        },
+                        value: RollupValue {
+                            amount: parse_decimal(&amount).map_err(&c)?,
+                            billed: parse_decimal(&billed).map_err(&c)?,
+                            events: events as u64,
+                        },
+                    })
+                },
+            )
             .collect()
     }
 
@@ -287,13 +350,18 @@ impl CostStore for SqliteStore {
                     .prepare_cached("SELECT tenant FROM tenants ORDER BY tenant")
                     .map_err(unavailable)?;
                 let rows = stmt.query_map([], |r| r.get(0)).map_err(unavailable)?;
-                rows.collect::<Result<Vec<String>, _>>().map_err(unavailable)
+                rows.collect::<Result<Vec<String>, _>>()
+                    .map_err(unavailable)
             })
             .await
             .map_err(StoreError::Unavailable)
     }
 
-    async fn dead_letters(&self, tenant: &str, limit: usize) -> Result<Vec<DeadLetter>, StoreError> {
+    async fn dead_letters(
+        &self,
+        tenant: &str,
+        limit: usize,
+    ) -> Result<Vec<DeadLetter>, StoreError> {
         let tenant = tenant.to_string();
         let raw: Vec<(String, String, String, String, String)> = self
             .reader
@@ -316,7 +384,13 @@ impl CostStore for SqliteStore {
                 let at = DateTime::parse_from_rfc3339(&at)
                     .map_err(|e| corrupt("dead_letters")(e.to_string()))?
                     .with_timezone(&Utc);
-                Ok(DeadLetter { tenant, event_id, event_json, reason, at })
+                Ok(DeadLetter {
+                    tenant,
+                    event_id,
+                    event_json,
+                    reason,
+                    at,
+                })
             })
             .collect()
     }

@@ -12,7 +12,9 @@ pub struct BroadcastUpdates {
 
 impl BroadcastUpdates {
     pub fn new(capacity: usize) -> Self {
-        BroadcastUpdates { tx: broadcast::channel(capacity).0 }
+        BroadcastUpdates {
+            tx: broadcast::channel(capacity).0,
+        }
     }
 }
 

@@ -15,7 +15,11 @@ pub enum BusError {
     #[error("bus unavailable: {0}")]
     Unavailable(String),
     #[error("corrupt record at partition {partition} offset {offset}: {reason}")]
-    Corrupt { partition: u32, offset: u64, reason: String },
+    Corrupt {
+        partition: u32,
+        offset: u64,
+        reason: String,
+    },
     #[error("no such partition {0}")]
     NoSuchPartition(u32),
 }
@@ -38,7 +42,13 @@ pub trait UsageLog: Send + Sync + 'static {
 
     /// Reads up to `max` records of `partition` from offset `from` (inclusive), waiting up to
     /// `wait` for the first one when none is there yet.
-    async fn read(&self, partition: u32, from: u64, max: usize, wait: Duration) -> Result<Vec<LogRecord>, BusError>;
+    async fn read(
+        &self,
+        partition: u32,
+        from: u64,
+        max: usize,
+        wait: Duration,
+    ) -> Result<Vec<LogRecord>, BusError>;
 
     /// Number of partitions.
     fn partitions(&self) -> u32;

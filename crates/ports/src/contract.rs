@@ -12,7 +12,9 @@ use std::time::Duration;
 use chrono::{DateTime, TimeZone, Utc};
 use costwatch_domain::pricing::MeterKey;
 use costwatch_domain::rollup::SeriesKey;
-use costwatch_domain::{Category, Currency, Granularity, RollupKey, RollupValue, SubKind, TenantId, UsageEvent};
+use costwatch_domain::{
+    Category, Currency, Granularity, RollupKey, RollupValue, SubKind, TenantId, UsageEvent,
+};
 use rust_decimal::Decimal;
 
 use crate::{Commit, CostStore, DeadLetter, StoreError, UsageLog};
@@ -21,7 +23,10 @@ pub fn sample_event(tenant: &str, id: &str) -> UsageEvent {
     UsageEvent {
         id: id.to_string(),
         tenant: TenantId::parse(tenant).expect("valid tenant"),
-        timestamp: Utc.with_ymd_and_hms(2026, 3, 14, 15, 9, 26).single().expect("valid time"),
+        timestamp: Utc
+            .with_ymd_and_hms(2026, 3, 14, 15, 9, 26)
+            .single()
+            .expect("valid time"),
         category: Category::Database,
         sub_kind: SubKind::Queries,
         provider: "aws".into(),
@@ -36,13 +41,18 @@ pub fn sample_event(tenant: &str, id: &str) -> UsageEvent {
 }
 
 pub async fn log_reads_back_what_was_published_in_order(log: impl UsageLog) {
-    let events: Vec<_> = (0..10).map(|i| sample_event("acme", &format!("e{i}"))).collect();
+    let events: Vec<_> = (0..10)
+        .map(|i| sample_event("acme", &format!("e{i}")))
+        .collect();
     log.publish(&events).await.expect("publish");
     let mut got = Vec::new();
     for p in 0..log.partitions() {
         let mut from = 0;
         loop {
-            let batch = log.read(p, from, 3, Duration::from_millis(50)).await.expect("read");
+            let batch = log
+                .read(p, from, 3, Duration::from_millis(50))
+                .await
+                .expect("read");
             let Some(last) = batch.last() else { break };
             from = last.offset + 1;
             for w in batch.windows(2) {
@@ -51,19 +61,29 @@ pub async fn log_reads_back_what_was_published_in_order(log: impl UsageLog) {
             got.extend(batch.into_iter().map(|r| r.event));
         }
     }
-    assert_eq!(got, events, "one tenant's events come back whole and in order");
+    assert_eq!(
+        got, events,
+        "one tenant's events come back whole and in order"
+    );
 }
 
 pub async fn log_read_waits_for_new_events(log: impl UsageLog) {
     let log = std::sync::Arc::new(log);
-    let empty = log.read(0, 0, 10, Duration::from_millis(20)).await.expect("read");
+    let empty = log
+        .read(0, 0, 10, Duration::from_millis(20))
+        .await
+        .expect("read");
     assert!(empty.is_empty());
     let reader = {
         let log = log.clone();
         tokio::spawn(async move {
             let mut all = Vec::new();
             for p in 0..log.partitions() {
-                all.extend(log.read(p, 0, 10, Duration::from_secs(5)).await.expect("read"));
+                all.extend(
+                    log.read(p, 0, 10, Duration::from_secs(5))
+                        .await
+                        .expect("read"),
+                );
                 if !all.is_empty() {
                     break;
                 }
@@ -72,20 +92,37 @@ pub async fn log_read_waits_for_new_events(log: impl UsageLog) {
         })
     };
     tokio::time::sleep(Duration::from_millis(50)).await;
-    log.publish(&[sample_event("acme", "late")]).await.expect("publish");
+    log.publish(&[sample_event("acme", "late")])
+        .await
+        .expect("publish");
     let got = reader.await.expect("join");
-    assert_eq!(got.len(), 1, "a waiting reader sees an event published while it waits");
+    assert_eq!(
+        got.len(),
+        1,
+        "a waiting reader sees an event published while it waits"
+    );
 }
 
 pub async fn log_keeps_duplicates_for_consumers_to_dedupe(log: impl UsageLog) {
     let e = sample_event("acme", "same");
-    log.publish(std::slice::from_ref(&e)).await.expect("publish");
-    log.publish(std::slice::from_ref(&e)).await.expect("publish");
+    log.publish(std::slice::from_ref(&e))
+        .await
+        .expect("publish");
+    log.publish(std::slice::from_ref(&e))
+        .await
+        .expect("publish");
     let mut n = 0;
     for p in 0..log.partitions() {
-        n += log.read(p, 0, 10, Duration::from_millis(20)).await.expect("read").len();
+        n += log
+            .read(p, 0, 10, Duration::from_millis(20))
+            .await
+            .expect("read")
+            .len();
     }
-    assert_eq!(n, 2, "the log is at-least-once; dedupe happens in the store commit");
+    assert_eq!(
+        n, 2,
+        "the log is at-least-once; dedupe happens in the store commit"
+    );
 }
 
 fn series(tenant: &str) -> SeriesKey {
@@ -93,13 +130,23 @@ fn series(tenant: &str) -> SeriesKey {
 }
 
 fn hour(h: u32) -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 3, 14, h, 0, 0).single().expect("valid time")
+    Utc.with_ymd_and_hms(2026, 3, 14, h, 0, 0)
+        .single()
+        .expect("valid time")
 }
 
 fn cell(tenant: &str, h: u32, amount: &str) -> (RollupKey, RollupValue) {
     (
-        RollupKey { granularity: Granularity::Hour, bucket: hour(h), series: series(tenant) },
-        RollupValue { amount: amount.parse().expect("decimal"), billed: Decimal::ZERO, events: 1 },
+        RollupKey {
+            granularity: Granularity::Hour,
+            bucket: hour(h),
+            series: series(tenant),
+        },
+        RollupValue {
+            amount: amount.parse().expect("decimal"),
+            billed: Decimal::ZERO,
+            events: 1,
+        },
     )
 }
 
@@ -119,12 +166,24 @@ pub async fn store_commit_applies_everything_together(store: impl CostStore) {
         dead_letters: vec![],
     };
     store.commit(commit.clone()).await.expect("commit");
-    assert_eq!(store.positions("agg").await.expect("positions"), BTreeMap::from([(0, 7)]));
-    let seen = store.seen(&[("acme".into(), "e1".into()), ("acme".into(), "e2".into())]).await.expect("seen");
+    assert_eq!(
+        store.positions("agg").await.expect("positions"),
+        BTreeMap::from([(0, 7)])
+    );
+    let seen = store
+        .seen(&[("acme".into(), "e1".into()), ("acme".into(), "e2".into())])
+        .await
+        .expect("seen");
     assert_eq!(seen.len(), 1);
     assert!(seen.contains(&("acme".to_string(), "e1".to_string())));
-    let m = store.meters(&[meter("acme"), meter("other")]).await.expect("meters");
-    assert_eq!(m.get(&meter("acme")).map(Decimal::to_string), Some("12.5".to_string()));
+    let m = store
+        .meters(&[meter("acme"), meter("other")])
+        .await
+        .expect("meters");
+    assert_eq!(
+        m.get(&meter("acme")).map(Decimal::to_string),
+        Some("12.5".to_string())
+    );
     assert!(!m.contains_key(&meter("other")));
 
     // A second commit adds to the same cell exactly.
@@ -137,12 +196,18 @@ pub async fn store_commit_applies_everything_together(store: impl CostStore) {
         ..commit
     };
     store.commit(second).await.expect("commit");
-    let rows = store.rollups("acme", Granularity::Hour, hour(0), hour(23)).await.expect("rollups");
+    let rows = store
+        .rollups("acme", Granularity::Hour, hour(0), hour(23))
+        .await
+        .expect("rollups");
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].value.amount.to_string(), "0.00000000504");
     assert_eq!(rows[0].value.events, 2);
     assert_eq!(rows[0].series, series("acme"));
-    assert_eq!(store.tenants().await.expect("tenants"), vec!["acme".to_string()]);
+    assert_eq!(
+        store.tenants().await.expect("tenants"),
+        vec!["acme".to_string()]
+    );
 }
 
 pub async fn store_refuses_a_commit_from_stale_positions(store: impl CostStore) {
@@ -154,27 +219,50 @@ pub async fn store_refuses_a_commit_from_stale_positions(store: impl CostStore) 
     };
     store.commit(first.clone()).await.expect("commit");
     // A zombie that read from offset 0 as well tries to commit the same work again.
-    let err = store.commit(first).await.expect_err("stale commit must fail");
+    let err = store
+        .commit(first)
+        .await
+        .expect_err("stale commit must fail");
     assert!(matches!(err, StoreError::Fenced { .. }), "{err}");
-    let rows = store.rollups("acme", Granularity::Hour, hour(0), hour(23)).await.expect("rollups");
-    assert_eq!(rows[0].value.amount, Decimal::ONE, "nothing of a refused commit is applied");
+    let rows = store
+        .rollups("acme", Granularity::Hour, hour(0), hour(23))
+        .await
+        .expect("rollups");
+    assert_eq!(
+        rows[0].value.amount,
+        Decimal::ONE,
+        "nothing of a refused commit is applied"
+    );
 }
 
 pub async fn store_keeps_tenants_and_ranges_apart(store: impl CostStore) {
     let commit = Commit {
         consumer: "agg".into(),
         positions: BTreeMap::from([(0, 3)]),
-        deltas: BTreeMap::from([cell("acme", 1, "1"), cell("acme", 2, "2"), cell("globex", 1, "40")]),
+        deltas: BTreeMap::from([
+            cell("acme", 1, "1"),
+            cell("acme", 2, "2"),
+            cell("globex", 1, "40"),
+        ]),
         ..Default::default()
     };
     store.commit(commit).await.expect("commit");
-    let acme = store.rollups("acme", Granularity::Hour, hour(1), hour(2)).await.expect("rollups");
+    let acme = store
+        .rollups("acme", Granularity::Hour, hour(1), hour(2))
+        .await
+        .expect("rollups");
     assert_eq!(acme.len(), 1, "from is inclusive, to exclusive");
     assert_eq!(acme[0].value.amount, Decimal::ONE);
-    let globex = store.rollups("globex", Granularity::Hour, hour(0), hour(23)).await.expect("rollups");
+    let globex = store
+        .rollups("globex", Granularity::Hour, hour(0), hour(23))
+        .await
+        .expect("rollups");
     assert!(globex.iter().all(|r| r.series.tenant == "globex"));
     assert_eq!(globex.len(), 1);
-    let day = store.rollups("acme", Granularity::Day, hour(0), hour(23)).await.expect("rollups");
+    let day = store
+        .rollups("acme", Granularity::Day, hour(0), hour(23))
+        .await
+        .expect("rollups");
     assert!(day.is_empty(), "granularities are separate");
 }
 
@@ -201,7 +289,13 @@ pub async fn store_keeps_dead_letters(store: impl CostStore) {
     let got = store.dead_letters("acme", 2).await.expect("dead letters");
     assert_eq!(got.len(), 2);
     assert_eq!(got[0].event_id, "bad2", "newest first");
-    assert!(store.dead_letters("globex", 10).await.expect("dead letters").is_empty());
+    assert!(
+        store
+            .dead_letters("globex", 10)
+            .await
+            .expect("dead letters")
+            .is_empty()
+    );
 }
 
 #[macro_export]

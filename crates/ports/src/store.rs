@@ -13,7 +13,9 @@ use rust_decimal::Decimal;
 pub enum StoreError {
     #[error("store unavailable: {0}")]
     Unavailable(String),
-    #[error("positions of consumer {consumer:?} moved since they were read (another instance is writing); refusing the commit")]
+    #[error(
+        "positions of consumer {consumer:?} moved since they were read (another instance is writing); refusing the commit"
+    )]
     Fenced { consumer: String },
     #[error("corrupt value in {table}: {reason}")]
     Corrupt { table: &'static str, reason: String },
@@ -52,7 +54,8 @@ pub trait CostStore: Send + Sync + 'static {
     async fn positions(&self, consumer: &str) -> Result<BTreeMap<u32, u64>, StoreError>;
 
     /// Which of `ids` were already counted.
-    async fn seen(&self, ids: &[(String, String)]) -> Result<HashSet<(String, String)>, StoreError>;
+    async fn seen(&self, ids: &[(String, String)])
+    -> Result<HashSet<(String, String)>, StoreError>;
 
     /// Current readings of the meters (missing = zero).
     async fn meters(&self, keys: &[MeterKey]) -> Result<HashMap<MeterKey, Decimal>, StoreError>;
@@ -73,5 +76,6 @@ pub trait CostStore: Send + Sync + 'static {
     async fn tenants(&self) -> Result<Vec<String>, StoreError>;
 
     /// Dead-lettered events of a tenant, newest first.
-    async fn dead_letters(&self, tenant: &str, limit: usize) -> Result<Vec<DeadLetter>, StoreError>;
+    async fn dead_letters(&self, tenant: &str, limit: usize)
+    -> Result<Vec<DeadLetter>, StoreError>;
 }

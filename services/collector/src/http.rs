@@ -25,7 +25,11 @@ pub fn router(ingestor: Arc<Ingestor>) -> Router {
 }
 
 fn error(status: StatusCode, message: impl Into<String>, errors: Vec<FieldError>) -> Response {
-    (status, Json(json!({ "error": message.into(), "errors": errors }))).into_response()
+    (
+        status,
+        Json(json!({ "error": message.into(), "errors": errors })),
+    )
+        .into_response()
 }
 
 /// Splits the body into event values, reporting unparseable lines as field errors.
@@ -33,24 +37,45 @@ fn parse_body(headers: &HeaderMap, body: &[u8]) -> Result<Vec<Value>, Vec<FieldE
     let ndjson = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with("application/x-ndjson") || ct.starts_with("application/jsonl"));
-    let bad = |index: usize, reason: String| FieldError { index, field: String::new(), reason };
+        .is_some_and(|ct| {
+            ct.starts_with("application/x-ndjson") || ct.starts_with("application/jsonl")
+        });
+    let bad = |index: usize, reason: String| FieldError {
+        index,
+        field: String::new(),
+        reason,
+    };
     if ndjson {
-        let text = std::str::from_utf8(body).map_err(|e| vec![bad(0, format!("body is not UTF-8: {e}"))])?;
+        let text = std::str::from_utf8(body)
+            .map_err(|e| vec![bad(0, format!("body is not UTF-8: {e}"))])?;
         let mut values = Vec::new();
         let mut errors = Vec::new();
-        for (line_no, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        for (line_no, line) in text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty())
+        {
             match serde_json::from_str::<Value>(line) {
                 Ok(v) => values.push(v),
-                Err(e) => errors.push(bad(values.len() + errors.len(), format!("line {}: invalid JSON: {e}", line_no + 1))),
+                Err(e) => errors.push(bad(
+                    values.len() + errors.len(),
+                    format!("line {}: invalid JSON: {e}", line_no + 1),
+                )),
             }
         }
-        if errors.is_empty() { Ok(values) } else { Err(errors) }
+        if errors.is_empty() {
+            Ok(values)
+        } else {
+            Err(errors)
+        }
     } else {
         match serde_json::from_slice::<Value>(body) {
             Ok(Value::Array(values)) => Ok(values),
             Ok(obj @ Value::Object(_)) => Ok(vec![obj]),
-            Ok(_) => Err(vec![bad(0, "body must be a JSON array of events, one event object, or NDJSON".into())]),
+            Ok(_) => Err(vec![bad(
+                0,
+                "body must be a JSON array of events, one event object, or NDJSON".into(),
+            )]),
             Err(e) => Err(vec![bad(0, format!("invalid JSON: {e}"))]),
         }
     }
@@ -75,18 +100,35 @@ async fn post_events(
     };
     let values = match parse_body(&headers, &body) {
         Ok(v) => v,
-        Err(errors) => return error(StatusCode::BAD_REQUEST, "the body could not be parsed; nothing was accepted", errors),
+        Err(errors) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "the body could not be parsed; nothing was accepted",
+                errors,
+            );
+        }
     };
     match ingestor.ingest(&values, Utc::now()).await {
         Ok(receipt) => (StatusCode::ACCEPTED, Json(receipt)).into_response(),
-        Err(e @ IngestError::TooManyEvents { .. }) => error(StatusCode::PAYLOAD_TOO_LARGE, e.to_string(), vec![]),
-        Err(e @ IngestError::Empty) => error(StatusCode::BAD_REQUEST, e.to_string(), vec![]),
-        Err(IngestError::Invalid(errors)) => {
-            error(StatusCode::BAD_REQUEST, format!("the batch has {} invalid field(s); nothing was accepted", errors.len()), errors)
+        Err(e @ IngestError::TooManyEvents { .. }) => {
+            error(StatusCode::PAYLOAD_TOO_LARGE, e.to_string(), vec![])
         }
+        Err(e @ IngestError::Empty) => error(StatusCode::BAD_REQUEST, e.to_string(), vec![]),
+        Err(IngestError::Invalid(errors)) => error(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "the batch has {} invalid field(s); nothing was accepted",
+                errors.len()
+            ),
+            errors,
+        ),
         Err(e @ IngestError::Bus(_)) => {
             tracing::error!(error = %e, "publish failed");
-            error(StatusCode::SERVICE_UNAVAILABLE, "events could not be stored durably; retry the batch (ids make retries safe)", vec![])
+            error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "events could not be stored durably; retry the batch (ids make retries safe)",
+                vec![],
+            )
         }
     }
 }

@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use costwatch_domain::validate::{FieldError, parse_batch};
 use costwatch_domain::RateCard;
+use costwatch_domain::validate::{FieldError, parse_batch};
 use costwatch_ports::{BusError, UsageLog};
 use serde_json::Value;
 
@@ -18,7 +18,10 @@ pub struct IngestLimits {
 
 impl Default for IngestLimits {
     fn default() -> Self {
-        IngestLimits { max_body_bytes: 10 * 1024 * 1024, max_batch_events: 10_000 }
+        IngestLimits {
+            max_body_bytes: 10 * 1024 * 1024,
+            max_batch_events: 10_000,
+        }
     }
 }
 
@@ -58,19 +61,30 @@ impl Ingestor {
 
     /// Validates the whole batch (fields, then that every unbilled event has a rate), then
     /// publishes it. Returns only once the events are durable.
-    pub async fn ingest(&self, values: &[Value], now: DateTime<Utc>) -> Result<IngestReceipt, IngestError> {
+    pub async fn ingest(
+        &self,
+        values: &[Value],
+        now: DateTime<Utc>,
+    ) -> Result<IngestReceipt, IngestError> {
         if values.is_empty() {
             return Err(IngestError::Empty);
         }
         if values.len() > self.limits.max_batch_events {
-            return Err(IngestError::TooManyEvents { events: values.len(), max: self.limits.max_batch_events });
+            return Err(IngestError::TooManyEvents {
+                events: values.len(),
+                max: self.limits.max_batch_events,
+            });
         }
         let events = parse_batch(values, now).map_err(IngestError::Invalid)?;
         let unpriceable: Vec<FieldError> = events
             .iter()
             .enumerate()
             .filter_map(|(index, e)| {
-                self.card.check(e).err().map(|err| FieldError { index, field: "cost".into(), reason: err.to_string() })
+                self.card.check(e).err().map(|err| FieldError {
+                    index,
+                    field: "cost".into(),
+                    reason: err.to_string(),
+                })
             })
             .collect();
         if !unpriceable.is_empty() {
@@ -78,6 +92,8 @@ impl Ingestor {
         }
         self.log.publish(&events).await?;
         tracing::debug!(events = events.len(), "batch published");
-        Ok(IngestReceipt { accepted: events.len() })
+        Ok(IngestReceipt {
+            accepted: events.len(),
+        })
     }
 }

@@ -6,7 +6,14 @@ fn ts(s: &str) -> DateTime<Utc> {
     s.parse().unwrap()
 }
 
-fn row(bucket: &str, cat: Category, provider: &str, amount: &str, currency: Currency, labels: &str) -> RollupRow {
+fn row(
+    bucket: &str,
+    cat: Category,
+    provider: &str,
+    amount: &str,
+    currency: Currency,
+    labels: &str,
+) -> RollupRow {
     RollupRow {
         bucket: ts(bucket),
         series: SeriesKey {
@@ -19,7 +26,11 @@ fn row(bucket: &str, cat: Category, provider: &str, amount: &str, currency: Curr
             labels: labels.into(),
             currency,
         },
-        value: RollupValue { amount: amount.parse().unwrap(), billed: Decimal::ZERO, events: 1 },
+        value: RollupValue {
+            amount: amount.parse().unwrap(),
+            billed: Decimal::ZERO,
+            events: 1,
+        },
     }
 }
 
@@ -65,16 +76,43 @@ fn ranges_are_checked() {
 fn breakdown_converts_once_per_currency_and_sorts() {
     let fx = FxRates::default();
     let rows = vec![
-        row("2026-01-01T00:00:00Z", Category::Api, "aws", "1.5", Currency::USD, "{}"),
-        row("2026-01-02T00:00:00Z", Category::Api, "aws", "2.5", Currency::USD, "{}"),
-        row("2026-01-01T00:00:00Z", Category::Database, "gcp", "10", Currency::EUR, r#"{"team":"core"}"#),
+        row(
+            "2026-01-01T00:00:00Z",
+            Category::Api,
+            "aws",
+            "1.5",
+            Currency::USD,
+            "{}",
+        ),
+        row(
+            "2026-01-02T00:00:00Z",
+            Category::Api,
+            "aws",
+            "2.5",
+            Currency::USD,
+            "{}",
+        ),
+        row(
+            "2026-01-01T00:00:00Z",
+            Category::Database,
+            "gcp",
+            "10",
+            Currency::EUR,
+            r#"{"team":"core"}"#,
+        ),
     ];
     let g = breakdown(&rows, &[Dimension::Provider], &fx, Currency::USD).unwrap();
     assert_eq!(g[0].key, vec!["gcp"]);
     assert_eq!(g[0].amount, Decimal::new(108, 1));
     assert_eq!(g[1].amount, Decimal::from(4));
     assert_eq!(g[1].events, 2);
-    let by_label = breakdown(&rows, &[Dimension::Label("team".into())], &fx, Currency::USD).unwrap();
+    let by_label = breakdown(
+        &rows,
+        &[Dimension::Label("team".into())],
+        &fx,
+        Currency::USD,
+    )
+    .unwrap();
     let keys: Vec<_> = by_label.iter().map(|g| g.key[0].as_str()).collect();
     assert_eq!(keys, vec!["core", NO_LABEL]);
 }
@@ -84,10 +122,31 @@ fn summary_compares_with_the_previous_period() {
     let fx = FxRates::default();
     let range = TimeRange::new(ts("2026-01-03T00:00:00Z"), ts("2026-01-05T00:00:00Z")).unwrap();
     let cur = vec![
-        row("2026-01-03T00:00:00Z", Category::Api, "aws", "30", Currency::USD, "{}"),
-        row("2026-01-04T00:00:00Z", Category::Hosting, "aws", "10", Currency::USD, "{}"),
+        row(
+            "2026-01-03T00:00:00Z",
+            Category::Api,
+            "aws",
+            "30",
+            Currency::USD,
+            "{}",
+        ),
+        row(
+            "2026-01-04T00:00:00Z",
+            Category::Hosting,
+            "aws",
+            "10",
+            Currency::USD,
+            "{}",
+        ),
     ];
-    let prev = vec![row("2026-01-01T00:00:00Z", Category::Api, "aws", "20", Currency::USD, "{}")];
+    let prev = vec![row(
+        "2026-01-01T00:00:00Z",
+        Category::Api,
+        "aws",
+        "20",
+        Currency::USD,
+        "{}",
+    )];
     let s = summary(range, &cur, &prev, &fx, Currency::USD).unwrap();
     assert_eq!(s.total, Decimal::from(40));
     assert_eq!(s.daily_average, Decimal::from(20));
@@ -102,11 +161,25 @@ fn summary_compares_with_the_previous_period() {
 
 #[test]
 fn filters_match_every_listed_dimension() {
-    let r = row("2026-01-01T00:00:00Z", Category::Api, "aws", "1", Currency::USD, r#"{"team":"core"}"#);
+    let r = row(
+        "2026-01-01T00:00:00Z",
+        Category::Api,
+        "aws",
+        "1",
+        Currency::USD,
+        r#"{"team":"core"}"#,
+    );
     assert!(Filter::default().matches(&r.series));
-    let f = Filter { providers: vec!["aws".into()], labels: BTreeMap::from([("team".into(), "core".into())]), ..Default::default() };
+    let f = Filter {
+        providers: vec!["aws".into()],
+        labels: BTreeMap::from([("team".into(), "core".into())]),
+        ..Default::default()
+    };
     assert!(f.matches(&r.series));
-    let f = Filter { categories: vec![Category::Database], ..Default::default() };
+    let f = Filter {
+        categories: vec![Category::Database],
+        ..Default::default()
+    };
     assert!(!f.matches(&r.series));
 }
 

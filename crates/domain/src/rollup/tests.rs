@@ -54,7 +54,9 @@ fn event(i: u32, tenant: u8, minute: u32, qty: u32, billed: Option<i64>) -> Usag
     UsageEvent {
         id: format!("e{i}"),
         tenant: crate::event::TenantId::parse(&format!("t{tenant}")).unwrap(),
-        timestamp: Utc.timestamp_opt(1_767_225_600 + i64::from(minute) * 60, 0).unwrap(),
+        timestamp: Utc
+            .timestamp_opt(1_767_225_600 + i64::from(minute) * 60, 0)
+            .unwrap(),
         category: Category::Api,
         sub_kind: SubKind::Requests,
         provider: "aws".into(),
@@ -70,7 +72,12 @@ fn event(i: u32, tenant: u8, minute: u32, qty: u32, billed: Option<i64>) -> Usag
 
 fn events() -> impl Strategy<Value = Vec<UsageEvent>> {
     proptest::collection::vec(
-        (0u8..3, 0u32..(3 * 24 * 60), 0u32..40, proptest::option::of(-1000i64..100_000_000)),
+        (
+            0u8..3,
+            0u32..(3 * 24 * 60),
+            0u32..40,
+            proptest::option::of(-1000i64..100_000_000),
+        ),
         1..60,
     )
     .prop_map(|specs| {
@@ -152,12 +159,24 @@ proptest! {
 #[test]
 fn buckets_are_utc_and_months_roll_over() {
     let ts: DateTime<Utc> = "2026-01-31T23:59:30Z".parse().unwrap();
-    assert_eq!(Granularity::Minute.bucket_start(ts).to_rfc3339(), "2026-01-31T23:59:00+00:00");
-    assert_eq!(Granularity::Hour.bucket_start(ts).to_rfc3339(), "2026-01-31T23:00:00+00:00");
-    assert_eq!(Granularity::Day.bucket_start(ts).to_rfc3339(), "2026-01-31T00:00:00+00:00");
+    assert_eq!(
+        Granularity::Minute.bucket_start(ts).to_rfc3339(),
+        "2026-01-31T23:59:00+00:00"
+    );
+    assert_eq!(
+        Granularity::Hour.bucket_start(ts).to_rfc3339(),
+        "2026-01-31T23:00:00+00:00"
+    );
+    assert_eq!(
+        Granularity::Day.bucket_start(ts).to_rfc3339(),
+        "2026-01-31T00:00:00+00:00"
+    );
     let month = Granularity::Month.bucket_start(ts);
     assert_eq!(month.to_rfc3339(), "2026-01-01T00:00:00+00:00");
-    assert_eq!(Granularity::Month.next_bucket(month).to_rfc3339(), "2026-02-01T00:00:00+00:00");
+    assert_eq!(
+        Granularity::Month.next_bucket(month).to_rfc3339(),
+        "2026-02-01T00:00:00+00:00"
+    );
 }
 
 #[test]
@@ -172,7 +191,12 @@ fn unpriceable_events_are_rejected_not_counted() {
 #[test]
 fn free_tier_then_graduated_prices() {
     // 5 free, then 2e-7 each: 10 requests cost 5 × 2e-7 = 0.000001
-    let plan = plan_batch(&card(), &[event(1, 0, 0, 10, None)], &HashSet::new(), &HashMap::new());
+    let plan = plan_batch(
+        &card(),
+        &[event(1, 0, 0, 10, None)],
+        &HashSet::new(),
+        &HashMap::new(),
+    );
     let month: Decimal = plan
         .deltas
         .iter()
