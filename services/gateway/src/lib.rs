@@ -1,1 +1,94 @@
+//! The Costwatch gateway: GraphQL (`/graphql`, GraphiQL on GET, subscriptions over
+//! `graphql-transport-ws` on `/graphql/ws`), the REST admin API (`/api/admin/costs/*`) and the
+//! OpenAPI document (`/api/openapi.json`), all answered by one query layer ([`queries`]) over the
+//! [`CostStore`], so GraphQL and REST serve identical numbers.
 
+pub mod graphql;
+pub mod openapi;
+pub mod queries;
+pub mod rest;
+pub mod views;
+
+use std::sync::Arc;
+
+use async_graphql::http::GraphiQLSource;
+use async_graphql_axum::{GraphQLRequest, GraphQLResponse, GraphQLSubscription};
+use axum::extract::State;
+use axum::response::Html;
+use axum::routing::get;
+use axum::{Json, Router};
+use costwatch_domain::Currency;
+use costwatch_domain::fx::FxRates;
+use costwatch_ports::{CostStore, CostUpdates};
+use tower_http::limit::RequestBodyLimitLayer;
+
+use crate::graphql::CostSchema;
+use crate::queries::CostQueries;
+
+pub const GRAPHQL_PATH: &str = "/graphql";
+pub const GRAPHQL_WS_PATH: &str = "/graphql/ws";
+pub const OPENAPI_PATH: &str = "/api/openapi.json";
+/// The largest GraphQL request body accepted (a query is text; this is generous).
+pub const MAX_GRAPHQL_BODY_BYTES: usize = 256 * 1024;
+
+/// What the gateway serves from.
+#[derive(Clone)]
+pub struct GatewayState {
+    pub store: Arc<dyn CostStore>,
+    pub updates: Arc<dyn CostUpdates>,
+    /// Rates for converting totals into the requested currency.
+    pub fx: FxRates,
+    /// The currency of answers that do not ask for one.
+    pub default_currency: Currency,
+}
+
+/// The GraphQL schema over `state` (for embedding or executing directly).
+pub fn schema(state: &GatewayState) -> CostSchema {
+    let queries = Arc::new(CostQueries::new(
+        state.store.clone(),
+        state.fx.clone(),
+        state.default_currency,
+    ));
+    graphql::schema(queries, state.updates.clone())
+}
+
+/// Every gateway route, with its state applied: ready to merge or serve.
+pub fn router(state: GatewayState) -> Router {
+    let queries = Arc::new(CostQueries::new(
+        state.store,
+        state.fx,
+        state.default_currency,
+    ));
+    let schema = graphql::schema(queries.clone(), state.updates);
+    Router::new()
+        .route(
+            GRAPHQL_PATH,
+            get(graphiql)
+                .post(graphql_post)
+                .layer(RequestBodyLimitLayer::new(MAX_GRAPHQL_BODY_BYTES)),
+        )
+        .route_service(GRAPHQL_WS_PATH, GraphQLSubscription::new(schema.clone()))
+        .with_state(schema)
+        .route(OPENAPI_PATH, get(|| async { Json(openapi::document()) }))
+        .merge(rest::routes(queries))
+}
+
+/// The GraphQL SDL of the schema (checked in at `schemas/graphql/schema.graphql`).
+pub fn sdl() -> String {
+    graphql::sdl()
+}
+
+/// One operation per request (no batches, so the depth and complexity limits bound a request).
+async fn graphql_post(State(schema): State<CostSchema>, req: GraphQLRequest) -> GraphQLResponse {
+    schema.execute(req.into_inner()).await.into()
+}
+
+async fn graphiql() -> Html<String> {
+    Html(
+        GraphiQLSource::build()
+            .endpoint(GRAPHQL_PATH)
+            .subscription_endpoint(GRAPHQL_WS_PATH)
+            .title("Costwatch GraphQL")
+            .finish(),
+    )
+}

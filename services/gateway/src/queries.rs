@@ -1,0 +1,400 @@
+//! The query layer shared by GraphQL and REST: input validation, reading rollups from the store,
+//! and the domain's pure summary/breakdown/history over them. Both APIs call only this, so they
+//! serve identical numbers.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::str::FromStr;
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use costwatch_domain::fx::{FxError, FxRates};
+use costwatch_domain::query::{
+    self, Dimension, Filter, Sums, TimeRange, cover, month_to_date, project_month_end,
+};
+use costwatch_domain::{Currency, Granularity, RollupRow, TenantId};
+use costwatch_ports::{CostStore, StoreError};
+use futures::future::try_join_all;
+
+use crate::views::{CostGroup, CostPoint, CostSummary};
+
+/// Why a query was not answered.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum QueryError {
+    /// The caller's input is invalid; `field` names the argument or parameter.
+    #[error("invalid {field}: {reason}")]
+    BadInput { field: String, reason: String },
+    /// The store could not be read (details are logged, not shown).
+    #[error("cost data is temporarily unavailable; retry shortly")]
+    Unavailable,
+    /// The stored data cannot be turned into an answer (a currency without an exchange rate, an
+    /// amount too large to represent).
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl QueryError {
+    pub fn bad(field: impl Into<String>, reason: impl Into<String>) -> QueryError {
+        QueryError::BadInput {
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+
+    /// The field a bad input names.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            QueryError::BadInput { field, .. } => Some(field),
+            _ => None,
+        }
+    }
+}
+
+fn unavailable(e: StoreError) -> QueryError {
+    tracing::error!(error = %e, "cost store query failed");
+    QueryError::Unavailable
+}
+
+/// At most this many buckets per history query (7 days of minutes, 420 days of hours).
+pub const MAX_BUCKETS: i64 = 7 * 24 * 60;
+
+/// Validates a tenant id (`field` is `tenant`).
+pub fn parse_tenant(raw: &str) -> Result<TenantId, QueryError> {
+    TenantId::parse(raw).map_err(|reason| QueryError::bad("tenant", reason))
+}
+
+/// Validates a range; `field` names the argument to blame (`range` in GraphQL).
+pub fn parse_range(
+    field: &str,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<TimeRange, QueryError> {
+    TimeRange::new(from, to).map_err(|reason| QueryError::bad(field, reason))
+}
+
+/// Parses each value of a list argument (e.g. `filter.categories`), naming the bad value.
+pub fn parse_each<T: FromStr<Err = String>>(
+    field: &str,
+    values: &[String],
+) -> Result<Vec<T>, QueryError> {
+    values
+        .iter()
+        .map(|v| {
+            v.parse()
+                .map_err(|reason: String| QueryError::bad(field, format!("{v:?}: {reason}")))
+        })
+        .collect()
+}
+
+/// The dimensions a breakdown or history can group by, before the label key is attached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DimensionKind {
+    Tenant,
+    Category,
+    SubKind,
+    Provider,
+    Service,
+    Resource,
+    Label,
+}
+
+impl FromStr for DimensionKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Ok(
+            match s
+                .trim()
+                .to_ascii_lowercase()
+                .replace(['_', '-'], "")
+                .as_str()
+            {
+                "tenant" => DimensionKind::Tenant,
+                "category" => DimensionKind::Category,
+                "subkind" => DimensionKind::SubKind,
+                "provider" => DimensionKind::Provider,
+                "service" => DimensionKind::Service,
+                "resource" => DimensionKind::Resource,
+                "label" => DimensionKind::Label,
+                _ => return Err(
+                    "must be one of tenant, category, subKind, provider, service, resource, label"
+                        .into(),
+                ),
+            },
+        )
+    }
+}
+
+/// Attaches the label key to `LABEL` (which requires it); `label_field` names the key's argument.
+pub fn dimensions(
+    kinds: &[DimensionKind],
+    label_key: Option<&str>,
+    label_field: &str,
+) -> Result<Vec<Dimension>, QueryError> {
+    if kinds.len() > 8 {
+        return Err(QueryError::bad("groupBy", "at most 8 dimensions"));
+    }
+    kinds
+        .iter()
+        .map(|k| {
+            Ok(match k {
+                DimensionKind::Tenant => Dimension::Tenant,
+                DimensionKind::Category => Dimension::Category,
+                DimensionKind::SubKind => Dimension::SubKind,
+                DimensionKind::Provider => Dimension::Provider,
+                DimensionKind::Service => Dimension::Service,
+                DimensionKind::Resource => Dimension::Resource,
+                DimensionKind::Label => match label_key {
+                    Some(key) if !key.is_empty() && key.len() <= 256 => {
+                        Dimension::Label(key.to_string())
+                    }
+                    Some(_) => {
+                        return Err(QueryError::bad(label_field, "must be 1 to 256 characters"));
+                    }
+                    None => {
+                        return Err(QueryError::bad(
+                            label_field,
+                            "is required when grouping by LABEL",
+                        ));
+                    }
+                },
+            })
+        })
+        .collect()
+}
+
+/// Refuses histories with too many buckets (`field` is `granularity`).
+pub fn check_buckets(range: TimeRange, g: Granularity) -> Result<(), QueryError> {
+    let span = range.to - g.bucket_start(range.from);
+    let unit = match g {
+        Granularity::Minute => Duration::minutes(1),
+        Granularity::Hour => Duration::hours(1),
+        Granularity::Day => Duration::days(1),
+        Granularity::Month => return Ok(()), // a range is at most ~37 months
+    };
+    let buckets = (span.num_seconds() + unit.num_seconds() - 1) / unit.num_seconds();
+    if buckets > MAX_BUCKETS {
+        return Err(QueryError::bad(
+            "granularity",
+            format!(
+                "{g} buckets over this range would be {buckets}, more than the {MAX_BUCKETS} allowed \
+                 per query (minute: at most 7 days, hour: at most 420 days); use a coarser \
+                 granularity or a shorter range"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Runs a pure domain computation. Decimal arithmetic panics on overflow (amounts beyond 28
+/// significant digits); that becomes an error instead of a dropped connection.
+fn compute<T>(f: impl FnOnce() -> Result<T, FxError>) -> Result<T, QueryError> {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(QueryError::Internal(e.to_string())),
+        Err(_) => Err(QueryError::Internal(
+            "amount overflow: the total does not fit 28 significant digits".into(),
+        )),
+    }
+}
+
+/// Cost queries over a [`CostStore`].
+#[derive(Clone)]
+pub struct CostQueries {
+    store: Arc<dyn CostStore>,
+    fx: FxRates,
+    default_currency: Currency,
+}
+
+impl CostQueries {
+    pub fn new(store: Arc<dyn CostStore>, fx: FxRates, default_currency: Currency) -> CostQueries {
+        CostQueries {
+            store,
+            fx,
+            default_currency,
+        }
+    }
+
+    /// The requested currency (`field` is `currency`), or the default one.
+    pub fn currency(&self, raw: Option<&str>) -> Result<Currency, QueryError> {
+        let Some(raw) = raw else {
+            return Ok(self.default_currency);
+        };
+        let c: Currency = raw
+            .parse()
+            .map_err(|e: costwatch_domain::money::CurrencyError| {
+                QueryError::bad("currency", e.to_string())
+            })?;
+        if !self.fx.supports(c) {
+            let known: Vec<String> = self.fx.currencies().map(|c| c.to_string()).collect();
+            return Err(QueryError::bad(
+                "currency",
+                format!(
+                    "no exchange rate configured for {c}; supported: {}",
+                    known.join(", ")
+                ),
+            ));
+        }
+        Ok(c)
+    }
+
+    /// The tenant's rows inside `range`, read with the coarsest exact buckets ([`cover`]).
+    pub async fn covered_rows(
+        &self,
+        tenant: &TenantId,
+        range: TimeRange,
+        filter: &Filter,
+    ) -> Result<Vec<RollupRow>, QueryError> {
+        let reads = cover(range).into_iter().map(|span| {
+            self.store
+                .rollups(tenant.as_str(), span.granularity, span.from, span.to)
+        });
+        let parts = try_join_all(reads).await.map_err(unavailable)?;
+        Ok(parts
+            .into_iter()
+            .flatten()
+            // The store already scopes by tenant; checking again keeps tenants apart even if an
+            // adapter got it wrong.
+            .filter(|r| r.series.tenant == tenant.as_str() && filter.matches(&r.series))
+            .collect())
+    }
+
+    /// Summary of `range` against the previous period, with the month-end projection as of `now`.
+    pub async fn summary(
+        &self,
+        tenant: &TenantId,
+        range: TimeRange,
+        currency: Currency,
+        now: DateTime<Utc>,
+    ) -> Result<CostSummary, QueryError> {
+        let all = Filter::default();
+        let mtd = month_to_date(now);
+        let (current, previous, mtd_rows) = futures::try_join!(
+            self.covered_rows(tenant, range, &all),
+            self.covered_rows(tenant, range.previous(), &all),
+            async {
+                if mtd == range {
+                    Ok(None)
+                } else {
+                    self.covered_rows(tenant, mtd, &all).await.map(Some)
+                }
+            },
+        )?;
+        let summary = compute(|| query::summary(range, &current, &previous, &self.fx, currency))?;
+        let mtd_total = match mtd_rows {
+            None => summary.total,
+            Some(rows) => compute(|| Sums::of(&rows).total(&self.fx, currency))?,
+        };
+        let projected = compute(|| Ok(project_month_end(mtd_total, now)))?;
+        Ok(CostSummary::new(tenant.as_str(), range, summary, projected))
+    }
+
+    /// Totals of `range` grouped by `dims`, largest first.
+    pub async fn breakdown(
+        &self,
+        tenant: &TenantId,
+        range: TimeRange,
+        dims: &[Dimension],
+        filter: &Filter,
+        currency: Currency,
+    ) -> Result<Vec<CostGroup>, QueryError> {
+        let rows = self.covered_rows(tenant, range, filter).await?;
+        let groups = compute(|| query::breakdown(&rows, dims, &self.fx, currency))?;
+        Ok(groups
+            .into_iter()
+            .map(|g| CostGroup::new(g, currency))
+            .collect())
+    }
+
+    /// Buckets of `granularity` from the one holding `range.from` up to `range.to`, grouped by
+    /// `dims`, in bucket order.
+    pub async fn history(
+        &self,
+        tenant: &TenantId,
+        range: TimeRange,
+        granularity: Granularity,
+        dims: &[Dimension],
+        filter: &Filter,
+        currency: Currency,
+    ) -> Result<Vec<CostPoint>, QueryError> {
+        check_buckets(range, granularity)?;
+        let rows = self
+            .store
+            .rollups(
+                tenant.as_str(),
+                granularity,
+                granularity.bucket_start(range.from),
+                range.to,
+            )
+            .await
+            .map_err(unavailable)?;
+        let rows: Vec<RollupRow> = rows
+            .into_iter()
+            .filter(|r| r.series.tenant == tenant.as_str() && filter.matches(&r.series))
+            .collect();
+        let points = compute(|| query::history(&rows, dims, &self.fx, currency))?;
+        Ok(points
+            .into_iter()
+            .map(|p| CostPoint::new(p, currency))
+            .collect())
+    }
+
+    /// Tenants with any counted cost.
+    pub async fn tenants(&self) -> Result<Vec<String>, QueryError> {
+        self.store.tenants().await.map_err(unavailable)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: &str) -> DateTime<Utc> {
+        s.parse().unwrap_or_default()
+    }
+
+    #[test]
+    fn minute_histories_are_capped_at_seven_days() {
+        let week = TimeRange::new(at("2026-03-01T00:00:00Z"), at("2026-03-08T00:00:00Z")).ok();
+        let more = TimeRange::new(at("2026-03-01T00:00:00Z"), at("2026-03-08T00:01:00Z")).ok();
+        assert_eq!(
+            week.map(|r| check_buckets(r, Granularity::Minute)),
+            Some(Ok(()))
+        );
+        let err = more.map(|r| check_buckets(r, Granularity::Minute));
+        assert_eq!(
+            err.as_ref()
+                .and_then(|e| e.as_ref().err())
+                .and_then(QueryError::field),
+            Some("granularity")
+        );
+        assert_eq!(
+            more.map(|r| check_buckets(r, Granularity::Hour)),
+            Some(Ok(()))
+        );
+    }
+
+    #[test]
+    fn label_grouping_needs_a_key() {
+        let err = dimensions(&[DimensionKind::Label], None, "labelKey").err();
+        assert_eq!(err.as_ref().and_then(QueryError::field), Some("labelKey"));
+        let ok = dimensions(
+            &[DimensionKind::Category, DimensionKind::Label],
+            Some("team"),
+            "labelKey",
+        );
+        assert_eq!(
+            ok,
+            Ok(vec![Dimension::Category, Dimension::Label("team".into())])
+        );
+        assert_eq!(
+            "sub_kind".parse::<DimensionKind>(),
+            Ok(DimensionKind::SubKind)
+        );
+        assert!("region".parse::<DimensionKind>().is_err());
+    }
+
+    #[test]
+    fn overflow_is_an_error_not_a_panic() {
+        let r = compute(|| Ok(rust_decimal::Decimal::MAX + rust_decimal::Decimal::MAX));
+        assert!(matches!(r, Err(QueryError::Internal(_))));
+    }
+}
