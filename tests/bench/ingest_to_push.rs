@@ -66,10 +66,17 @@ async fn main() {
     let client = reqwest::Client::new();
 
     // Latency: one event per POST; time to the ack and to the push carrying its id.
-    let mut req = format!("ws://{}/graphql/ws", platform.http_addr).into_client_request().expect("req");
-    req.headers_mut().insert("sec-websocket-protocol", "graphql-transport-ws".parse().expect("hdr"));
+    let mut req = format!("ws://{}/graphql/ws", platform.http_addr)
+        .into_client_request()
+        .expect("req");
+    req.headers_mut().insert(
+        "sec-websocket-protocol",
+        "graphql-transport-ws".parse().expect("hdr"),
+    );
     let (mut ws, _) = tokio_tungstenite::connect_async(req).await.expect("ws");
-    ws.send(Message::text(json!({"type":"connection_init"}).to_string())).await.expect("init");
+    ws.send(Message::text(json!({"type":"connection_init"}).to_string()))
+        .await
+        .expect("init");
     let _ack = ws.next().await;
     ws.send(Message::text(
         json!({"id":"1","type":"subscribe","payload":{"query":"subscription{costUpdates(tenant:\"lat\"){eventIds}}"}}).to_string(),
@@ -82,7 +89,11 @@ async fn main() {
         while let Some(Ok(Message::Text(t))) = ws.next().await {
             let now = Instant::now();
             let v: Value = serde_json::from_str(&t).unwrap_or_default();
-            for id in v["payload"]["data"]["costUpdates"]["eventIds"].as_array().into_iter().flatten() {
+            for id in v["payload"]["data"]["costUpdates"]["eventIds"]
+                .as_array()
+                .into_iter()
+                .flatten()
+            {
                 let _ = tx.send((id.as_str().unwrap_or_default().to_string(), now));
             }
         }
@@ -93,17 +104,27 @@ async fn main() {
     for i in 0..LATENCY_SAMPLES {
         let id = format!("l{i}");
         let sent = Instant::now();
-        let resp = client.post(format!("{base}/v1/events")).json(&json!([event("lat", &id)])).send().await.expect("post");
+        let resp = client
+            .post(format!("{base}/v1/events"))
+            .json(&json!([event("lat", &id)]))
+            .send()
+            .await
+            .expect("post");
         assert_eq!(resp.status(), 202);
-        ack.record(sent.elapsed().as_micros() as u64).expect("record");
+        ack.record(sent.elapsed().as_micros() as u64)
+            .expect("record");
         let seen_at = loop {
             if let Some(t) = pushed.remove(&id) {
                 break t;
             }
-            let (got, at) = tokio::time::timeout(Duration::from_secs(10), rx.recv()).await.expect("push").expect("open");
+            let (got, at) = tokio::time::timeout(Duration::from_secs(10), rx.recv())
+                .await
+                .expect("push")
+                .expect("open");
             pushed.insert(got, at);
         };
-        push.record(seen_at.duration_since(sent).as_micros() as u64).expect("record");
+        push.record(seen_at.duration_since(sent).as_micros() as u64)
+            .expect("record");
     }
 
     // Throughput: 100k events in 1k-event batches from 4 concurrent clients, until all are in totals.
@@ -114,8 +135,15 @@ async fn main() {
         let base = base.clone();
         tasks.push(tokio::spawn(async move {
             for b in (c..THROUGHPUT_EVENTS / BATCH).step_by(CONCURRENCY) {
-                let batch: Vec<Value> = (0..BATCH).map(|i| event("tput", &format!("t{b}-{i}"))).collect();
-                let resp = client.post(format!("{base}/v1/events")).json(&batch).send().await.expect("post");
+                let batch: Vec<Value> = (0..BATCH)
+                    .map(|i| event("tput", &format!("t{b}-{i}")))
+                    .collect();
+                let resp = client
+                    .post(format!("{base}/v1/events"))
+                    .json(&batch)
+                    .send()
+                    .await
+                    .expect("post");
                 assert_eq!(resp.status(), 202);
             }
         }));
@@ -126,8 +154,20 @@ async fn main() {
     let acked = started.elapsed();
     let query = json!({"query": "{costSummary(tenant:\"tput\",range:{from:\"2026-01-01T00:00:00Z\",to:\"2026-12-01T00:00:00Z\"}){events}}"});
     loop {
-        let v: Value = client.post(format!("{base}/graphql")).json(&query).send().await.expect("q").json().await.expect("json");
-        let n = v["data"]["costSummary"]["events"].as_u64().or_else(|| v["data"]["costSummary"]["events"].as_str().and_then(|s| s.parse().ok()));
+        let v: Value = client
+            .post(format!("{base}/graphql"))
+            .json(&query)
+            .send()
+            .await
+            .expect("q")
+            .json()
+            .await
+            .expect("json");
+        let n = v["data"]["costSummary"]["events"].as_u64().or_else(|| {
+            v["data"]["costSummary"]["events"]
+                .as_str()
+                .and_then(|s| s.parse().ok())
+        });
         if n == Some(THROUGHPUT_EVENTS as u64) {
             break;
         }
@@ -138,12 +178,24 @@ async fn main() {
     let baseline = raw_log_baseline(dir.path()).await;
     let e2e = THROUGHPUT_EVENTS as f64 / visible.as_secs_f64();
 
-    println!("costwatch embedded benchmark ({THROUGHPUT_EVENTS} events, batches of {BATCH}, {CONCURRENCY} clients)");
+    println!(
+        "costwatch embedded benchmark ({THROUGHPUT_EVENTS} events, batches of {BATCH}, {CONCURRENCY} clients)"
+    );
     println!("  baseline: raw durable log append            {baseline:>10.0} events/s");
-    println!("  ingest acked over HTTP                      {:>10.0} events/s", THROUGHPUT_EVENTS as f64 / acked.as_secs_f64());
-    println!("  ingest -> visible in totals                 {e2e:>10.0} events/s  ({:.2}x baseline)", e2e / baseline);
+    println!(
+        "  ingest acked over HTTP                      {:>10.0} events/s",
+        THROUGHPUT_EVENTS as f64 / acked.as_secs_f64()
+    );
+    println!(
+        "  ingest -> visible in totals                 {e2e:>10.0} events/s  ({:.2}x baseline)",
+        e2e / baseline
+    );
     println!("latency, one event per POST ({LATENCY_SAMPLES} samples)");
-    println!("  baseline: POST acknowledged (durable)       p50 {:>7.2} ms  p99 {:>7.2} ms", pct(&ack, 0.5), pct(&ack, 0.99));
+    println!(
+        "  baseline: POST acknowledged (durable)       p50 {:>7.2} ms  p99 {:>7.2} ms",
+        pct(&ack, 0.5),
+        pct(&ack, 0.99)
+    );
     println!(
         "  POST -> costUpdates push                    p50 {:>7.2} ms  p99 {:>7.2} ms  ({:.2}x / {:.2}x baseline)",
         pct(&push, 0.5),

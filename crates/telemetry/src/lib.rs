@@ -9,11 +9,14 @@ use tracing_subscriber::prelude::*;
 
 /// Installs the global subscriber. Safe to call more than once (later calls are no-ops).
 pub fn init(service: &str) {
-    let filter = EnvFilter::try_from_env("COSTWATCH_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter =
+        EnvFilter::try_from_env("COSTWATCH_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
     let json = std::env::var("COSTWATCH_LOG_FORMAT").is_ok_and(|v| v.eq_ignore_ascii_case("json"));
     let registry = tracing_subscriber::registry().with(filter);
     let result = if json {
-        registry.with(fmt::layer().json().with_current_span(false)).try_init()
+        registry
+            .with(fmt::layer().json().with_current_span(false))
+            .try_init()
     } else {
         registry.with(fmt::layer().compact()).try_init()
     };

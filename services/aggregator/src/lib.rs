@@ -14,7 +14,9 @@ use chrono::Utc;
 use costwatch_domain::RateCard;
 use costwatch_domain::pricing::MeterKey;
 use costwatch_domain::rollup::plan_batch;
-use costwatch_ports::{BusError, Commit, CostStore, CostUpdate, CostUpdates, DeadLetter, StoreError, UsageLog};
+use costwatch_ports::{
+    BusError, Commit, CostStore, CostUpdate, CostUpdates, DeadLetter, StoreError, UsageLog,
+};
 use tokio::sync::watch;
 
 #[derive(Debug, thiserror::Error)]
@@ -73,7 +75,13 @@ impl Aggregator {
         card: Arc<RateCard>,
         options: Options,
     ) -> Self {
-        Aggregator { log, store, updates, card, options }
+        Aggregator {
+            log,
+            store,
+            updates,
+            card,
+            options,
+        }
     }
 
     /// Reads one batch from each partition and commits it. Returns what it did.
@@ -84,7 +92,12 @@ impl Aggregator {
             let from = positions.get(&partition).copied().unwrap_or(0);
             let records = self
                 .log
-                .read(partition, from, self.options.batch_size, self.options.poll_wait)
+                .read(
+                    partition,
+                    from,
+                    self.options.batch_size,
+                    self.options.poll_wait,
+                )
                 .await?;
             let Some(last) = records.last() else { continue };
             let next = last.offset + 1;
@@ -105,7 +118,10 @@ impl Aggregator {
         next: u64,
         events: &[costwatch_domain::UsageEvent],
     ) -> Result<StepOutcome, Error> {
-        let ids: Vec<(String, String)> = events.iter().map(|e| (e.tenant.to_string(), e.id.clone())).collect();
+        let ids: Vec<(String, String)> = events
+            .iter()
+            .map(|e| (e.tenant.to_string(), e.id.clone()))
+            .collect();
         let seen = self.store.seen(&ids).await?;
         let meter_keys: Vec<MeterKey> = events
             .iter()
@@ -170,7 +186,10 @@ impl Aggregator {
             })
             .await?;
         if outcome.dead_lettered > 0 {
-            tracing::warn!(count = outcome.dead_lettered, "events dead-lettered: they could not be priced");
+            tracing::warn!(
+                count = outcome.dead_lettered,
+                "events dead-lettered: they could not be priced"
+            );
         }
         for u in updates {
             self.updates.publish(u).await?;
@@ -194,7 +213,12 @@ impl Aggregator {
                 Ok(o) => {
                     backoff = Duration::from_millis(100);
                     if o.records > 0 {
-                        tracing::debug!(records = o.records, counted = o.counted, duplicates = o.duplicates, "batch committed");
+                        tracing::debug!(
+                            records = o.records,
+                            counted = o.counted,
+                            duplicates = o.duplicates,
+                            "batch committed"
+                        );
                     }
                 }
                 Err(Error::Store(StoreError::Fenced { consumer })) => {

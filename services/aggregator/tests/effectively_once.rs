@@ -42,15 +42,31 @@ fn aggregator(r: &Rig, batch_size: usize) -> Aggregator {
         r.store.clone(),
         Arc::new(BroadcastUpdates::default()),
         Arc::new(RateCard::from_toml(CARD).expect("card")),
-        Options { batch_size, poll_wait: std::time::Duration::from_millis(10), ..Options::default() },
+        Options {
+            batch_size,
+            poll_wait: std::time::Duration::from_millis(10),
+            ..Options::default()
+        },
     )
 }
 
 async fn month_total(store: &SqliteStore, tenant: &str) -> (Decimal, u64) {
-    let from = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).single().expect("time");
-    let to = Utc.with_ymd_and_hms(2027, 1, 1, 0, 0, 0).single().expect("time");
-    let rows = store.rollups(tenant, Granularity::Month, from, to).await.expect("rollups");
-    (rows.iter().map(|r| r.value.amount).sum(), rows.iter().map(|r| r.value.events).sum())
+    let from = Utc
+        .with_ymd_and_hms(2026, 1, 1, 0, 0, 0)
+        .single()
+        .expect("time");
+    let to = Utc
+        .with_ymd_and_hms(2027, 1, 1, 0, 0, 0)
+        .single()
+        .expect("time");
+    let rows = store
+        .rollups(tenant, Granularity::Month, from, to)
+        .await
+        .expect("rollups");
+    (
+        rows.iter().map(|r| r.value.amount).sum(),
+        rows.iter().map(|r| r.value.events).sum(),
+    )
 }
 
 async fn drain(a: &Aggregator) {
@@ -60,7 +76,9 @@ async fn drain(a: &Aggregator) {
 #[tokio::test]
 async fn duplicates_in_the_log_are_counted_once() {
     let r = rig();
-    let events: Vec<_> = (0..50).map(|i| sample_event("acme", &format!("e{i}"))).collect();
+    let events: Vec<_> = (0..50)
+        .map(|i| sample_event("acme", &format!("e{i}")))
+        .collect();
     r.log.publish(&events).await.expect("publish");
     r.log.publish(&events[10..30]).await.expect("resend"); // a client retry
     let a = aggregator(&r, 7);
@@ -74,7 +92,9 @@ async fn duplicates_in_the_log_are_counted_once() {
 #[tokio::test]
 async fn a_restarted_aggregator_resumes_without_recounting() {
     let r = rig();
-    let events: Vec<_> = (0..40).map(|i| sample_event("acme", &format!("e{i}"))).collect();
+    let events: Vec<_> = (0..40)
+        .map(|i| sample_event("acme", &format!("e{i}")))
+        .collect();
     r.log.publish(&events[..20]).await.expect("publish");
     drain(&aggregator(&r, 8)).await;
     // "Crash": a new instance on the same store; more events arrive, some re-sent.
@@ -89,7 +109,9 @@ async fn a_restarted_aggregator_resumes_without_recounting() {
 #[tokio::test]
 async fn competing_instances_are_fenced_and_totals_stay_exact() {
     let r = rig();
-    let events: Vec<_> = (0..300).map(|i| sample_event("acme", &format!("e{i}"))).collect();
+    let events: Vec<_> = (0..300)
+        .map(|i| sample_event("acme", &format!("e{i}")))
+        .collect();
     r.log.publish(&events).await.expect("publish");
     let (a, b) = (aggregator(&r, 5), aggregator(&r, 5));
     let run = |agg: Aggregator| {
@@ -97,7 +119,10 @@ async fn competing_instances_are_fenced_and_totals_stay_exact() {
             loop {
                 match agg.step().await {
                     Ok(o) if o.records == 0 => break,
-                    Ok(_) | Err(costwatch_aggregator::Error::Store(costwatch_ports::StoreError::Fenced { .. })) => {}
+                    Ok(_)
+                    | Err(costwatch_aggregator::Error::Store(
+                        costwatch_ports::StoreError::Fenced { .. },
+                    )) => {}
                     Err(e) => panic!("{e}"),
                 }
             }
@@ -117,8 +142,16 @@ async fn unpriceable_events_are_dead_lettered_with_the_reason() {
     e.metric = "write_units".into();
     r.log.publish(&[e]).await.expect("publish");
     drain(&aggregator(&r, 10)).await;
-    let dl = r.store.dead_letters("acme", 10).await.expect("dead letters");
+    let dl = r
+        .store
+        .dead_letters("acme", 10)
+        .await
+        .expect("dead letters");
     assert_eq!(dl.len(), 1);
-    assert!(dl[0].reason.contains("aws/dynamodb/write_units"), "{}", dl[0].reason);
+    assert!(
+        dl[0].reason.contains("aws/dynamodb/write_units"),
+        "{}",
+        dl[0].reason
+    );
     assert_eq!(month_total(&r.store, "acme").await.1, 0);
 }

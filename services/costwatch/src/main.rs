@@ -8,7 +8,11 @@ use costwatch::{Platform, UpConfig};
 use figment::providers::Serialized;
 
 #[derive(Parser)]
-#[command(name = "costwatch", version, about = "Real-time cost monitoring for APIs, hosting and databases")]
+#[command(
+    name = "costwatch",
+    version,
+    about = "Real-time cost monitoring for APIs, hosting and databases"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -86,7 +90,9 @@ fn load_up_config(args: &UpArgs) -> Result<UpConfig, String> {
     if args.no_demo {
         figment = figment.merge(Serialized::default("demo", false));
     }
-    figment.extract::<UpConfig>().map_err(|e| format!("invalid configuration: {e}"))
+    figment
+        .extract::<UpConfig>()
+        .map_err(|e| format!("invalid configuration: {e}"))
 }
 
 async fn up(args: UpArgs) -> ExitCode {
@@ -104,23 +110,31 @@ async fn up(args: UpArgs) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    println!("costwatch is up: dashboard http://{} · gRPC {}", platform.http_addr, platform.grpc_addr);
+    println!(
+        "costwatch is up: dashboard http://{} · gRPC {}",
+        platform.http_addr, platform.grpc_addr
+    );
     let failed = tokio::select! {
         _ = shutdown_signal() => false,
         _ = platform.wait_for_failure() => true,
     };
     platform.stop().await;
-    if failed { ExitCode::from(1) } else { ExitCode::SUCCESS }
+    if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => return std::future::pending().await,
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => return std::future::pending().await,
+            };
         tokio::select! {
             _ = ctrl_c => {}
             _ = term.recv() => {}
@@ -134,10 +148,15 @@ fn migrate(args: MigrateArgs) -> ExitCode {
     match args.target.as_str() {
         "embedded" => {
             let opened = costwatch_embedded::SqliteLog::open(&args.data_dir.join("bus.sqlite"))
-                .and_then(|_| costwatch_embedded::SqliteStore::open(&args.data_dir.join("store.sqlite")));
+                .and_then(|_| {
+                    costwatch_embedded::SqliteStore::open(&args.data_dir.join("store.sqlite"))
+                });
             match opened {
                 Ok(_) => {
-                    println!("embedded stores in {} are up to date", args.data_dir.display());
+                    println!(
+                        "embedded stores in {} are up to date",
+                        args.data_dir.display()
+                    );
                     ExitCode::SUCCESS
                 }
                 Err(e) => {

@@ -1,0 +1,140 @@
+//! `costwatch up` configuration: defaults that work for `make run`, then an optional TOML file,
+//! then `COSTWATCH_*` environment variables, then command-line flags. Validated before any port
+//! is bound, with every problem reported at once.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpConfig {
+    /// HTTP listener: dashboard, GraphQL, REST, event ingest, health.
+    pub http: SocketAddr,
+    /// gRPC listener: IngestService, health, reflection.
+    pub grpc: SocketAddr,
+    /// Where the embedded bus and store keep their SQLite files.
+    pub data_dir: PathBuf,
+    /// Generate demo data (backfill and live).
+    pub demo: bool,
+    /// Days of demo history to backfill.
+    pub demo_days: i64,
+    /// Rate card TOML; the built-in `deploy/rate-card.toml` when unset.
+    pub rate_card: Option<PathBuf>,
+    /// FX table TOML (`[usd_per_unit]`); built-in reference rates when unset.
+    pub fx: Option<PathBuf>,
+    /// Currency answers default to.
+    pub default_currency: String,
+    /// Largest ingest request body, bytes.
+    pub max_body_bytes: usize,
+    /// Most events per ingest request.
+    pub max_batch_events: usize,
+    /// Built dashboard to serve at `/` (issue: web); a built-in page when missing.
+    pub web_dir: PathBuf,
+}
+
+impl Default for UpConfig {
+    fn default() -> Self {
+        UpConfig {
+            http: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            grpc: SocketAddr::from(([127, 0, 0, 1], 50051)),
+            data_dir: PathBuf::from("./data"),
+            demo: false,
+            demo_days: 90,
+            rate_card: None,
+            fx: None,
+            default_currency: "USD".into(),
+            max_body_bytes: 10 * 1024 * 1024,
+            max_batch_events: 10_000,
+            web_dir: PathBuf::from("web/dist"),
+        }
+    }
+}
+
+impl UpConfig {
+    /// Layers defaults, the file (if any) and `COSTWATCH_*` env vars. Flags are merged by the caller.
+    pub fn figment(file: Option<&std::path::Path>) -> Figment {
+        let mut f = Figment::from(Serialized::defaults(UpConfig::default()));
+        if let Some(path) = file {
+            f = f.merge(Toml::file_exact(path));
+        }
+        f.merge(Env::prefixed("COSTWATCH_").ignore(&["LOG", "LOG_FORMAT"]))
+    }
+
+    /// Every problem at once, each naming the setting.
+    pub fn validate(&self) -> Result<(), Vec<String>> {
+        let mut problems = Vec::new();
+        if self
+            .default_currency
+            .parse::<costwatch_domain::Currency>()
+            .is_err()
+        {
+            problems.push(format!(
+                "default_currency: {:?} is not an ISO 4217 code",
+                self.default_currency
+            ));
+        }
+        if self.max_body_bytes < 1024 {
+            problems.push("max_body_bytes: must be at least 1024".into());
+        }
+        if self.max_batch_events == 0 {
+            problems.push("max_batch_events: must be at least 1".into());
+        }
+        if !(0..=3 * 366).contains(&self.demo_days) {
+            problems.push("demo_days: must be between 0 and 1098".into());
+        }
+        for (name, path) in [("rate_card", &self.rate_card), ("fx", &self.fx)] {
+            if let Some(p) = path
+                && !p.is_file()
+            {
+                problems.push(format!("{name}: {} is not a readable file", p.display()));
+            }
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(problems)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid_and_match_make_run() {
+        let c = UpConfig::default();
+        assert!(c.validate().is_ok());
+        assert_eq!(c.http.to_string(), "127.0.0.1:8080");
+    }
+
+    #[test]
+    fn every_problem_is_reported() {
+        let c = UpConfig {
+            default_currency: "dollars".into(),
+            max_batch_events: 0,
+            ..UpConfig::default()
+        };
+        let problems = c.validate().unwrap_err();
+        assert_eq!(problems.len(), 2);
+        assert!(problems[0].starts_with("default_currency"));
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail API returns its own large error type
+    fn files_and_env_layer_over_defaults() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("c.toml", "demo = true\nhttp = \"127.0.0.1:9000\"")?;
+            jail.set_env("COSTWATCH_DEMO_DAYS", "7");
+            let c: UpConfig = UpConfig::figment(Some(std::path::Path::new("c.toml"))).extract()?;
+            assert!(c.demo);
+            assert_eq!(c.demo_days, 7);
+            assert_eq!(c.http.port(), 9000);
+            Ok(())
+        });
+    }
+}
