@@ -11,8 +11,11 @@ use serde::Deserialize;
 
 use crate::money::{Currency, round_computed};
 
+/// Why an amount could not be computed in the requested currency.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FxError {
+    #[error("amount overflow: a total does not fit 28 significant digits")]
+    Overflow,
     #[error("no exchange rate for {0}; configure it in the fx table")]
     UnknownCurrency(Currency),
     #[error("fx table: {0}")]
@@ -97,7 +100,11 @@ impl FxRates {
             .usd_per_unit
             .get(&to)
             .ok_or(FxError::UnknownCurrency(to))?;
-        Ok(round_computed(amount * f / t))
+        let converted = amount
+            .checked_mul(*f)
+            .and_then(|x| x.checked_div(*t))
+            .ok_or(FxError::Overflow)?;
+        Ok(round_computed(converted))
     }
 
     /// Converts per-currency exact totals into one currency, converting each total once.
@@ -108,8 +115,10 @@ impl FxRates {
     ) -> Result<Decimal, FxError> {
         per_currency
             .iter()
-            .map(|(&c, &a)| self.convert(a, c, to))
-            .sum::<Result<Decimal, FxError>>()
+            .try_fold(Decimal::ZERO, |acc, (&c, &a)| {
+                acc.checked_add(self.convert(a, c, to)?)
+                    .ok_or(FxError::Overflow)
+            })
     }
 }
 

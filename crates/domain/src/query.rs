@@ -156,18 +156,32 @@ pub struct Sums {
 }
 
 impl Sums {
-    pub fn add(&mut self, row: &RollupRow) {
-        *self.amount.entry(row.series.currency).or_default() += row.value.amount;
-        *self.billed.entry(row.series.currency).or_default() += row.value.billed;
-        self.events += row.value.events;
+    /// Adds a row exactly; an overflow is an error, never a panic or a silent round.
+    pub fn add(&mut self, row: &RollupRow) -> Result<(), FxError> {
+        fn add_to(
+            map: &mut BTreeMap<Currency, Decimal>,
+            c: Currency,
+            d: Decimal,
+        ) -> Result<(), FxError> {
+            let cell = map.entry(c).or_default();
+            *cell = cell.checked_add(d).ok_or(FxError::Overflow)?;
+            Ok(())
+        }
+        add_to(&mut self.amount, row.series.currency, row.value.amount)?;
+        add_to(&mut self.billed, row.series.currency, row.value.billed)?;
+        self.events = self
+            .events
+            .checked_add(row.value.events)
+            .ok_or(FxError::Overflow)?;
+        Ok(())
     }
 
-    pub fn of<'a>(rows: impl IntoIterator<Item = &'a RollupRow>) -> Sums {
+    pub fn of<'a>(rows: impl IntoIterator<Item = &'a RollupRow>) -> Result<Sums, FxError> {
         let mut s = Sums::default();
         for r in rows {
-            s.add(r);
+            s.add(r)?;
         }
-        s
+        Ok(s)
     }
 
     pub fn total(&self, fx: &FxRates, to: Currency) -> Result<Decimal, FxError> {
@@ -209,7 +223,7 @@ pub fn breakdown(
     let mut groups: BTreeMap<Vec<String>, Sums> = BTreeMap::new();
     for r in rows {
         let key = dims.iter().map(|d| d.value_of(&r.series)).collect();
-        groups.entry(key).or_default().add(r);
+        groups.entry(key).or_default().add(r)?;
     }
     let mut out = Vec::with_capacity(groups.len());
     for (key, sums) in groups {
@@ -221,7 +235,10 @@ pub fn breakdown(
             percentage: None,
         });
     }
-    let whole: Decimal = out.iter().map(|g| g.amount).sum();
+    let whole = out
+        .iter()
+        .try_fold(Decimal::ZERO, |acc, g| acc.checked_add(g.amount))
+        .ok_or(FxError::Overflow)?;
     for g in &mut out {
         g.percentage = percentage(g.amount, whole);
     }
@@ -247,7 +264,7 @@ pub fn history(
     let mut cells: BTreeMap<(DateTime<Utc>, Vec<String>), Sums> = BTreeMap::new();
     for r in rows {
         let key = dims.iter().map(|d| d.value_of(&r.series)).collect();
-        cells.entry((r.bucket, key)).or_default().add(r);
+        cells.entry((r.bucket, key)).or_default().add(r)?;
     }
     cells
         .into_iter()
@@ -273,8 +290,15 @@ pub enum Trend {
 const FLAT_BAND_PERCENT: Decimal = Decimal::ONE;
 
 pub fn trend(current: Decimal, previous: Decimal) -> Trend {
-    let change = current - previous;
-    let threshold = previous.abs() * FLAT_BAND_PERCENT / Decimal::ONE_HUNDRED;
+    // An overflowing difference is necessarily far outside the flat band.
+    let Some(change) = current.checked_sub(previous) else {
+        return if current > previous {
+            Trend::Up
+        } else {
+            Trend::Down
+        };
+    };
+    let threshold = previous.abs() / Decimal::ONE_HUNDRED * FLAT_BAND_PERCENT;
     if change > threshold {
         Trend::Up
     } else if change < -threshold {
@@ -314,13 +338,13 @@ pub fn summary(
     fx: &FxRates,
     to: Currency,
 ) -> Result<Summary, FxError> {
-    let now_sums = Sums::of(current);
+    let now_sums = Sums::of(current)?;
     let total = now_sums.total(fx, to)?;
-    let prev_total = Sums::of(previous).total(fx, to)?;
+    let prev_total = Sums::of(previous)?.total(fx, to)?;
     let by_cat = |rows: &[RollupRow]| -> Result<BTreeMap<Category, Decimal>, FxError> {
         let mut m: BTreeMap<Category, Sums> = BTreeMap::new();
         for r in rows {
-            m.entry(r.series.category).or_default().add(r);
+            m.entry(r.series.category).or_default().add(r)?;
         }
         m.into_iter()
             .map(|(c, s)| Ok((c, s.total(fx, to)?)))
@@ -328,31 +352,33 @@ pub fn summary(
     };
     let cur_cat = by_cat(current)?;
     let prev_cat = by_cat(previous)?;
-    let mut categories: Vec<CategoryShare> = Category::ALL
+    let mut categories = Category::ALL
         .iter()
         .filter(|c| cur_cat.contains_key(c) || prev_cat.contains_key(c))
         .map(|&c| {
             let amount = cur_cat.get(&c).copied().unwrap_or_default();
             let prev = prev_cat.get(&c).copied().unwrap_or_default();
-            CategoryShare {
+            Ok(CategoryShare {
                 category: c,
                 amount,
                 previous: prev,
-                change: amount - prev,
+                change: amount.checked_sub(prev).ok_or(FxError::Overflow)?,
                 percentage: percentage(amount, total),
                 trend: trend(amount, prev),
-            }
+            })
         })
-        .collect();
+        .collect::<Result<Vec<CategoryShare>, FxError>>()?;
     categories.sort_by_key(|c| std::cmp::Reverse(c.amount));
     Ok(Summary {
         currency: to,
         total,
         billed: now_sums.billed_total(fx, to)?,
         events: now_sums.events,
-        daily_average: round_computed(total / range.days()),
+        daily_average: round_computed(total.checked_div(range.days()).ok_or(FxError::Overflow)?),
         previous_period_total: prev_total,
-        change_percent: percentage(total - prev_total, prev_total.abs()),
+        change_percent: total
+            .checked_sub(prev_total)
+            .and_then(|d| percentage(d, prev_total.abs())),
         categories,
     })
 }
@@ -379,7 +405,10 @@ pub fn project_month_end(month_to_date_total: Decimal, now: DateTime<Utc>) -> De
     if elapsed.is_zero() {
         return month_to_date_total;
     }
-    round_computed(month_to_date_total / elapsed * month_days)
+    month_to_date_total
+        .checked_div(elapsed)
+        .and_then(|rate| rate.checked_mul(month_days))
+        .map_or(month_to_date_total, round_computed)
 }
 
 #[cfg(test)]

@@ -189,3 +189,28 @@ fn month_end_projection_is_linear_in_the_month_to_date() {
     let p = project_month_end(Decimal::from(100), ts("2026-01-11T00:00:00Z"));
     assert_eq!(p, Decimal::from(310));
 }
+
+#[test]
+fn overflowing_totals_are_errors_not_panics() {
+    let fx = FxRates::default();
+    let mut a = row(
+        "2026-01-01T00:00:00Z",
+        Category::Api,
+        "aws",
+        "1",
+        Currency::USD,
+        "{}",
+    );
+    a.value.amount = Decimal::MAX;
+    let rows = vec![a.clone(), a];
+    assert_eq!(
+        breakdown(&rows, &[Dimension::Provider], &fx, Currency::USD),
+        Err(FxError::Overflow)
+    );
+    let range = TimeRange::new(ts("2026-01-01T00:00:00Z"), ts("2026-01-02T00:00:00Z")).unwrap();
+    assert_eq!(
+        summary(range, &rows, &[], &fx, Currency::USD),
+        Err(FxError::Overflow)
+    );
+    assert_eq!(trend(Decimal::MAX, Decimal::MIN), Trend::Up);
+}
