@@ -6,7 +6,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use costwatch_domain::pricing::MeterKey;
 use costwatch_domain::{Granularity, RollupRow, RollupValue, SeriesKey};
 use costwatch_ports::{Commit, CostStore, DeadLetter, StoreError};
-use rusqlite::{OptionalExtension, Transaction, params};
+use rusqlite::{OptionalExtension, ToSql, Transaction, params, params_from_iter};
 use rust_decimal::Decimal;
 
 use crate::OpenError;
@@ -110,20 +110,21 @@ fn apply(tx: &Transaction<'_>, c: &Commit) -> Result<(), WriteError> {
     )?;
     for (k, delta) in &c.deltas {
         let s = &k.series;
-        let key = params![
-            s.tenant,
-            k.granularity.as_str(),
-            k.bucket.timestamp(),
-            s.category.as_str(),
-            s.sub_kind.as_str(),
-            s.provider,
-            s.service,
-            s.resource,
-            s.labels,
-            s.currency.as_str()
+        let bucket = k.bucket.timestamp();
+        let key: [&dyn ToSql; 10] = [
+            &s.tenant,
+            &k.granularity.as_str(),
+            &bucket,
+            &s.category.as_str(),
+            &s.sub_kind.as_str(),
+            &s.provider,
+            &s.service,
+            &s.resource,
+            &s.labels,
+            &s.currency.as_str(),
         ];
         let existing: Option<(String, String, i64)> = get
-            .query_row(key, |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .query_row(&key[..], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .optional()?;
         let old = match existing {
             Some((a, b, n)) => RollupValue {
@@ -136,21 +137,13 @@ fn apply(tx: &Transaction<'_>, c: &Commit) -> Result<(), WriteError> {
         let new = old
             .checked_add(*delta)
             .ok_or_else(|| WriteError::Db("rollup amount overflow".into()))?;
-        put.execute(params![
-            s.tenant,
-            k.granularity.as_str(),
-            k.bucket.timestamp(),
-            s.category.as_str(),
-            s.sub_kind.as_str(),
-            s.provider,
-            s.service,
-            s.resource,
-            s.labels,
-            s.currency.as_str(),
+        let (amount, billed, events) = (
             new.amount.normalize().to_string(),
             new.billed.normalize().to_string(),
-            new.events as i64
-        ])?;
+            new.events as i64,
+        );
+        let values: [&dyn ToSql; 3] = [&amount, &billed, &events];
+        put.execute(params_from_iter(key.iter().chain(values.iter())))?;
     }
     let mut tenants = tx.prepare_cached("INSERT OR IGNORE INTO tenants (tenant) VALUES (?1)")?;
     let touched: std::collections::BTreeSet<&str> =
