@@ -294,3 +294,27 @@ async fn health_and_openapi_are_served() {
         .expect("text");
     assert!(page.contains("Costwatch"));
 }
+
+#[tokio::test]
+async fn grpc_health_reports_the_ingest_service_serving() {
+    use tonic_health::pb::HealthCheckRequest;
+    use tonic_health::pb::health_check_response::ServingStatus;
+    use tonic_health::pb::health_client::HealthClient;
+    let app = spawn_app().await;
+    let channel =
+        tonic::transport::Endpoint::from_shared(format!("http://{}", app.platform().grpc_addr))
+            .expect("endpoint")
+            .connect()
+            .await
+            .expect("connect");
+    let mut health = HealthClient::new(channel);
+    let status = health
+        .check(HealthCheckRequest {
+            service: "costwatch.v1.IngestService".into(),
+        })
+        .await
+        .expect("health check")
+        .into_inner()
+        .status;
+    assert_eq!(status, ServingStatus::Serving as i32);
+}
