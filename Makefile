@@ -41,5 +41,13 @@ bench: toolchain
 eval:
 	@echo "make eval: the anomaly/forecast evaluation harness arrives with the anomaly-detection issue"; exit 2
 
-dev-stack dev-stack-stop run-distributed:
-	@echo "make $@: distributed mode (Kafka + Cassandra from Maven) arrives with the distributed-mode issue"; exit 2
+# Real Apache Kafka (KRaft) on 127.0.0.1:9092 and Apache Cassandra 5.0 (CQL, for ScyllaDB) on
+# 127.0.0.1:9042, fetched from Maven Central as jars and run with Java 17. State in .dev/.
+dev-stack:
+	deploy/dev/stack.sh start
+
+dev-stack-stop:
+	deploy/dev/stack.sh stop
+
+run-distributed:
+	@echo "make run-distributed: the services' Kafka/ScyllaDB adapters are not built yet (distributed-mode issue); make dev-stack starts the servers"; exit 2
