@@ -4,10 +4,13 @@
 #   make bench  ingest throughput and push latency in embedded mode (release build)
 
 CARGO ?= cargo
+NPM ?= npm
+# apt-get needs root; elsewhere use sudo when there is one.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo)
 HTTP ?= 127.0.0.1:8080
 DATA_DIR ?= ./data
 
-.PHONY: run build test lint fmt fmt-check clippy unit bench eval dev-stack dev-stack-stop run-distributed toolchain
+.PHONY: run build test lint fmt fmt-check clippy unit bench eval dev-stack dev-stack-stop run-distributed toolchain web-deps web-build web-test browser
 
 toolchain:
 	@command -v cargo >/dev/null || { echo "cargo not found: install Rust with rustup (https://rustup.rs)"; exit 1; }
@@ -16,7 +19,7 @@ toolchain:
 build: toolchain
 	$(CARGO) build --release -p costwatch
 
-run: build
+run: build web-build
 	./target/release/costwatch up --demo --http $(HTTP) --data-dir $(DATA_DIR)
 
 fmt:
@@ -33,7 +36,23 @@ lint: fmt-check clippy
 unit: toolchain
 	$(CARGO) test --workspace --no-fail-fast
 
-test: lint unit
+# The dashboard (web/): npm packages from the lock file, then Vite's build into web/dist.
+web-deps:
+	cd web && $(NPM) ci --no-audit --no-fund
+
+web-build: web-deps
+	cd web && $(NPM) run build
+
+# Debian's Chromium for the end-to-end test (playwright-core drives it; no browser download).
+browser:
+	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium; }
+
+web-test: web-build browser
+	cd web && $(NPM) test
+	$(CARGO) build -p costwatch
+	cd web && COSTWATCH_BIN="$(CURDIR)/target/debug/costwatch" CHROMIUM_PATH="$$(command -v chromium)" $(NPM) run e2e
+
+test: lint unit web-test
 
 bench: toolchain
 	$(CARGO) bench -p costwatch-integration-tests --bench ingest_to_push

@@ -1,0 +1,77 @@
+import { render, screen, waitFor, fireEvent } from '@testing-library/react';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { useCostMonitoring } from '../../shared/hooks/useCostMonitoring';
+import { initialCostState, useCostStore } from '../../shared/store/costStore';
+import { useUiStore } from '../../shared/store/uiStore';
+import { CostOverview } from './CostOverview';
+
+const m = (amount: string) => ({ amount, currency: 'USD' });
+const SUMMARY = {
+  tenant: 'acme',
+  range: { from: '2026-01-01T00:00:00+00:00', to: '2026-01-31T00:00:00+00:00' },
+  total: m('1234.50000000503'),
+  dailyAverage: m('41.15'),
+  previousPeriodTotal: m('1000'),
+  changePercent: '23.45',
+  events: 3,
+  projectedMonthEnd: m('2000'),
+  categories: [
+    { category: 'hosting', amount: m('1234.5'), percentage: '100.00', trend: 'UP', change: m('234.5'), previous: m('1000') },
+    { category: 'api', amount: m('0.00000000503'), percentage: '0.00', trend: 'FLAT', change: m('0'), previous: m('0') },
+  ],
+};
+
+function Harness() {
+  const { retry } = useCostMonitoring();
+  return <CostOverview onRetry={() => retry('summary')} />;
+}
+
+function answer(body: unknown) {
+  return Promise.resolve(new Response(JSON.stringify(body), { status: 200, headers: { 'content-type': 'application/json' } }));
+}
+
+describe('CostOverview', () => {
+  let failSummary = false;
+  const fetchMock = vi.fn((_url: string, init: RequestInit) => {
+    const { query, variables } = JSON.parse(String(init.body));
+    if (query.includes('costSummary')) {
+      expect(variables.tenant).toBe('acme');
+      return failSummary ? answer({ errors: [{ message: 'store unavailable' }] }) : answer({ data: { costSummary: SUMMARY } });
+    }
+    if (query.includes('costBreakdown')) return answer({ data: { costBreakdown: [] } });
+    return answer({ data: { costHistory: [] } });
+  });
+
+  beforeEach(() => {
+    failSummary = false;
+    fetchMock.mockClear();
+    vi.stubGlobal('fetch', fetchMock);
+    useCostStore.setState(initialCostState);
+    useUiStore.setState({ tenant: 'acme', currency: 'USD', drill: [] });
+  });
+  afterEach(() => vi.unstubAllGlobals());
+
+  it('renders the server totals from a mocked fetch', async () => {
+    render(<Harness />);
+    expect(screen.getByLabelText('Loading')).toBeInTheDocument();
+    const total = await screen.findByTestId('total-amount');
+    expect(total).toHaveAttribute('data-amount', '1234.50000000503');
+    expect(total).toHaveTextContent('$1,234.50');
+    expect(screen.getByTestId('total-exact')).toHaveTextContent('$1,234.50000000503');
+    expect(screen.getByTestId('daily-average')).toHaveTextContent('$41.15');
+    expect(screen.getByTestId('change-percent')).toHaveTextContent('+23.45%');
+    expect(screen.getByTestId('projected')).toHaveTextContent('$2,000.00');
+    expect(screen.getByText('hosting')).toBeInTheDocument();
+    expect(screen.getByText('api')).toBeInTheDocument();
+    expect(fetchMock).toHaveBeenCalledTimes(3);
+  });
+
+  it('shows an error with a Retry button that refetches', async () => {
+    failSummary = true;
+    render(<Harness />);
+    expect(await screen.findByRole('alert')).toHaveTextContent('store unavailable');
+    failSummary = false;
+    fireEvent.click(screen.getByRole('button', { name: 'Retry' }));
+    await waitFor(() => expect(screen.getByTestId('total-amount')).toHaveAttribute('data-amount', '1234.50000000503'));
+  });
+});

@@ -1,0 +1,58 @@
+import { useCallback, useEffect, useRef } from 'react';
+import { drillQuery } from '../../features/breakdown/drill';
+import { gql } from '../api/graphql';
+import { COST_BREAKDOWN, COST_HISTORY, COST_SUMMARY } from '../api/queries';
+import type { CostGroup, CostPoint, CostSummary } from '../api/types';
+import { resolveRange } from '../lib/range';
+import { useCostStore, type Section } from '../store/costStore';
+import { useUiStore } from '../store/uiStore';
+
+/**
+ * Loads the summary, breakdown and history of the selected tenant, range, currency and drill
+ * path into the cost store, again whenever any of them changes or a live update arrives.
+ * Returns `retry(section)` for error states.
+ */
+export function useCostMonitoring(): { retry: (s: Section) => void } {
+  const { tenant, range, currency, drill, liveVersion } = useUiStore();
+  const dispatch = useCostStore((s) => s.dispatch);
+  const seq = useRef<Record<Section, number>>({ summary: 0, breakdown: 0, history: 0 });
+
+  const load = useCallback(
+    async (section: Section) => {
+      if (!tenant) return;
+      const id = ++seq.current[section];
+      const fresh = () => seq.current[section] === id;
+      const vars = { tenant, range: resolveRange(range), currency };
+      const { groupBy, filter } = drillQuery(drill);
+      dispatch({ type: 'start', section });
+      try {
+        if (section === 'summary') {
+          const d = await gql<{ costSummary: CostSummary }>(COST_SUMMARY, vars);
+          if (fresh()) dispatch({ type: 'summary', data: d.costSummary, at: Date.now() });
+        } else if (section === 'breakdown') {
+          const d = await gql<{ costBreakdown: CostGroup[] }>(COST_BREAKDOWN, { ...vars, groupBy: [groupBy], filter });
+          if (fresh()) dispatch({ type: 'breakdown', data: d.costBreakdown, at: Date.now() });
+        } else {
+          const d = await gql<{ costHistory: CostPoint[] }>(COST_HISTORY, {
+            ...vars,
+            granularity: 'DAY',
+            groupBy: [groupBy],
+            filter,
+          });
+          if (fresh()) dispatch({ type: 'history', data: d.costHistory, at: Date.now() });
+        }
+      } catch (e) {
+        if (fresh()) dispatch({ type: 'fail', section, message: (e as Error).message });
+      }
+    },
+    [tenant, range, currency, drill, dispatch],
+  );
+
+  useEffect(() => {
+    void load('summary');
+    void load('breakdown');
+    void load('history');
+  }, [load, liveVersion]);
+
+  return { retry: (s) => void load(s) };
+}

@@ -1,0 +1,32 @@
+import { useCallback, useEffect, useState } from 'react';
+import { gql } from '../api/graphql';
+import { TENANTS } from '../api/queries';
+import { useUiStore } from '../store/uiStore';
+
+/** The tenant list; refreshed on live updates and, while empty, every 5 s. Picks the first tenant if none is selected. */
+export function useTenants(): { tenants: string[]; error: string | null; reload: () => void } {
+  const [tenants, setTenants] = useState<string[]>([]);
+  const [error, setError] = useState<string | null>(null);
+  const liveVersion = useUiStore((s) => s.liveVersion);
+  const live = useUiStore((s) => s.live);
+
+  const reload = useCallback(() => {
+    gql<{ tenants: string[] }>(TENANTS)
+      .then((d) => {
+        setTenants(d.tenants);
+        setError(null);
+        const { tenant, setTenant } = useUiStore.getState();
+        if (!tenant && d.tenants.length) setTenant(d.tenants[0]);
+      })
+      .catch((e: Error) => setError(e.message));
+  }, []);
+
+  useEffect(reload, [reload, liveVersion, live === 'live']);
+  useEffect(() => {
+    if (tenants.length) return;
+    const t = setInterval(reload, 5000);
+    return () => clearInterval(t);
+  }, [tenants.length, reload]);
+
+  return { tenants, error, reload };
+}
