@@ -61,7 +61,19 @@ impl UpConfig {
         if let Some(path) = file {
             f = f.merge(Toml::file_exact(path));
         }
-        f.merge(Env::prefixed("COSTWATCH_").ignore(&["LOG", "LOG_FORMAT"]))
+        // Only the settings' own names: other COSTWATCH_* variables (COSTWATCH_LOG, a script's
+        // COSTWATCH_BIN) are not settings and must not make the config invalid.
+        let keys = UpConfig::setting_names();
+        let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+        f.merge(Env::prefixed("COSTWATCH_").only(&keys))
+    }
+
+    /// The names of every setting (the keys of the TOML file and, upper-cased, of the env vars).
+    pub fn setting_names() -> Vec<String> {
+        match serde_json::to_value(UpConfig::default()) {
+            Ok(serde_json::Value::Object(map)) => map.keys().cloned().collect(),
+            _ => Vec::new(),
+        }
     }
 
     /// Every problem at once, each naming the setting.
@@ -130,6 +142,7 @@ mod tests {
         figment::Jail::expect_with(|jail| {
             jail.create_file("c.toml", "demo = true\nhttp = \"127.0.0.1:9000\"")?;
             jail.set_env("COSTWATCH_DEMO_DAYS", "7");
+            jail.set_env("COSTWATCH_BIN", "/not/a/setting");
             let c: UpConfig = UpConfig::figment(Some(std::path::Path::new("c.toml"))).extract()?;
             assert!(c.demo);
             assert_eq!(c.demo_days, 7);
