@@ -10,7 +10,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo)
 HTTP ?= 127.0.0.1:8080
 DATA_DIR ?= ./data
 
-.PHONY: run build test lint fmt fmt-check clippy unit bench eval dev-stack dev-stack-stop run-distributed toolchain web-deps web-build web-test browser
+.PHONY: run build test lint fmt fmt-check clippy unit bench eval dev-stack dev-stack-stop run-distributed toolchain web-deps web-build web-test browser adapters
 
 toolchain:
 	@command -v cargo >/dev/null || { echo "cargo not found: install Rust with rustup (https://rustup.rs)"; exit 1; }
@@ -52,7 +52,14 @@ web-test: web-build browser
 	$(CARGO) build -p costwatch
 	cd web && COSTWATCH_BIN="$(CURDIR)/target/debug/costwatch" CHROMIUM_PATH="$$(command -v chromium)" $(NPM) run e2e
 
-test: lint unit web-test
+# Adapter contract suites against the real servers (started here once, stopped after, unless
+# they were already running). Only Kafka has an adapter so far.
+adapters: toolchain
+	deploy/dev/stack.sh start kafka
+	COSTWATCH_KAFKA_BROKERS=127.0.0.1:9092 $(CARGO) test -p costwatch-kafka -- --include-ignored; \
+	  rc=$$?; deploy/dev/stack.sh stop kafka; exit $$rc
+
+test: lint unit adapters web-test
 
 bench: toolchain
 	$(CARGO) bench -p costwatch-integration-tests --bench ingest_to_push

@@ -1,0 +1,249 @@
+//! The usage log on Apache Kafka (rdkafka / librdkafka).
+//!
+//! - Producer: idempotent, `acks=all`, small `linger.ms`; events are keyed by tenant, so one
+//!   tenant's events land in one partition, in order. `publish` returns when every event is
+//!   acknowledged by all in-sync replicas (durable).
+//! - Reader: no consumer-group offsets at all. Positions are owned by the aggregator and stored
+//!   with its state (docs/adr/001-effectively-once.md), so `read` assigns the partition at the
+//!   requested offset and fetches from there.
+//! - Payload: the v1 JSON event; headers carry the event type and schema version.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use costwatch_domain::UsageEvent;
+use costwatch_ports::{BusError, LogRecord, UsageLog};
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::error::RDKafkaErrorCode;
+use rdkafka::message::{Header, Message, OwnedHeaders};
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::{Offset, TopicPartitionList};
+use tokio::sync::Mutex;
+
+/// Header naming the payload's type and version.
+pub const EVENT_TYPE_HEADER: &str = "costwatch-event-type";
+pub const EVENT_TYPE: &str = "usage.v1";
+
+#[derive(Debug, Clone)]
+pub struct KafkaOptions {
+    /// `host:port[,host:port]`.
+    pub brokers: String,
+    pub topic: String,
+    /// Used when `ensure_topic` creates the topic.
+    pub partitions: i32,
+    pub replication: i32,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum KafkaError {
+    #[error("kafka client setup failed: {0}")]
+    Client(#[from] rdkafka::error::KafkaError),
+    #[error("creating topic {topic}: {reason}")]
+    Topic { topic: String, reason: String },
+    #[error("topic {0} has no partitions (does it exist?)")]
+    NoPartitions(String),
+}
+
+/// Creates the topic if it does not exist (what `costwatch migrate` does in distributed mode).
+pub async fn ensure_topic(o: &KafkaOptions) -> Result<(), KafkaError> {
+    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+        .set("bootstrap.servers", &o.brokers)
+        .create()?;
+    let topic = NewTopic::new(
+        &o.topic,
+        o.partitions,
+        TopicReplication::Fixed(o.replication),
+    )
+    .set(
+        "min.insync.replicas",
+        if o.replication > 1 { "2" } else { "1" },
+    );
+    let results = admin
+        .create_topics(
+            [&topic],
+            &AdminOptions::new().operation_timeout(Some(Duration::from_secs(10))),
+        )
+        .await?;
+    for r in results {
+        match r {
+            Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
+            Err((topic, code)) => {
+                return Err(KafkaError::Topic {
+                    topic,
+                    reason: code.to_string(),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+pub struct KafkaUsageLog {
+    producer: FutureProducer,
+    reader: Mutex<Reader>,
+    topic: String,
+    partitions: u32,
+}
+
+/// One consumer, re-assigned only when a read does not continue where the last one stopped.
+struct Reader {
+    consumer: StreamConsumer,
+    position: Option<(u32, u64)>,
+}
+
+impl KafkaUsageLog {
+    pub async fn connect(o: &KafkaOptions) -> Result<KafkaUsageLog, KafkaError> {
+        let producer: FutureProducer = ClientConfig::new()
+            .set("bootstrap.servers", &o.brokers)
+            .set("enable.idempotence", "true")
+            .set("acks", "all")
+            .set("linger.ms", "2")
+            .set("compression.type", "lz4")
+            .set("message.timeout.ms", "30000")
+            .create()?;
+        let consumer: StreamConsumer = ClientConfig::new()
+            .set("bootstrap.servers", &o.brokers)
+            // Required by librdkafka even though no group offsets are used or committed.
+            .set("group.id", "costwatch-usage-reader")
+            .set("enable.auto.commit", "false")
+            .set("enable.auto.offset.store", "false")
+            .set("enable.partition.eof", "false")
+            .set("fetch.wait.max.ms", "10")
+            .set("auto.offset.reset", "earliest")
+            .create()?;
+        let metadata = consumer.fetch_metadata(Some(&o.topic), Duration::from_secs(10))?;
+        let partitions = metadata
+            .topics()
+            .iter()
+            .find(|t| t.name() == o.topic)
+            .map(|t| t.partitions().len() as u32)
+            .filter(|&n| n > 0)
+            .ok_or_else(|| KafkaError::NoPartitions(o.topic.clone()))?;
+        Ok(KafkaUsageLog {
+            producer,
+            reader: Mutex::new(Reader {
+                consumer,
+                position: None,
+            }),
+            topic: o.topic.clone(),
+            partitions,
+        })
+    }
+}
+
+fn unavailable(e: impl std::fmt::Display) -> BusError {
+    BusError::Unavailable(e.to_string())
+}
+
+#[async_trait]
+impl UsageLog for KafkaUsageLog {
+    async fn publish(&self, events: &[UsageEvent]) -> Result<(), BusError> {
+        let payloads: Vec<(String, String)> = events
+            .iter()
+            .map(|e| Ok((e.tenant.to_string(), serde_json::to_string(e)?)))
+            .collect::<Result<_, serde_json::Error>>()
+            .map_err(unavailable)?;
+        let sends = payloads.iter().map(|(key, payload)| {
+            let headers = OwnedHeaders::new().insert(Header {
+                key: EVENT_TYPE_HEADER,
+                value: Some(EVENT_TYPE),
+            });
+            let record = FutureRecord::to(&self.topic)
+                .key(key)
+                .payload(payload)
+                .headers(headers);
+            self.producer.send(record, Duration::from_secs(30))
+        });
+        // Polled together: every record is enqueued at once, then all deliveries are awaited.
+        for result in futures::future::join_all(sends).await {
+            result.map_err(|(e, _)| unavailable(e))?;
+        }
+        Ok(())
+    }
+
+    async fn read(
+        &self,
+        partition: u32,
+        from: u64,
+        max: usize,
+        wait: Duration,
+    ) -> Result<Vec<LogRecord>, BusError> {
+        if partition >= self.partitions {
+            return Err(BusError::NoSuchPartition(partition));
+        }
+        let mut reader = self.reader.lock().await;
+        if reader.position != Some((partition, from)) {
+            let mut tpl = TopicPartitionList::new();
+            let offset = i64::try_from(from).map_err(unavailable)?;
+            tpl.add_partition_offset(&self.topic, partition as i32, Offset::Offset(offset))
+                .map_err(unavailable)?;
+            reader.consumer.assign(&tpl).map_err(unavailable)?;
+            reader.position = Some((partition, from));
+        }
+        let mut records = Vec::new();
+        let deadline = tokio::time::Instant::now() + wait;
+        // Wait up to `wait` for the first record, then take what is already there.
+        let gap = Duration::from_millis(5);
+        while records.len() < max {
+            let until = if records.is_empty() {
+                deadline
+            } else {
+                tokio::time::Instant::now() + gap
+            };
+            let Ok(next) = tokio::time::timeout_at(until, reader.consumer.recv()).await else {
+                break;
+            };
+            let msg = next.map_err(unavailable)?;
+            let offset = u64::try_from(msg.offset()).map_err(unavailable)?;
+            let event = msg
+                .payload()
+                .ok_or_else(|| "empty payload".to_string())
+                .and_then(|p| serde_json::from_slice::<UsageEvent>(p).map_err(|e| e.to_string()))
+                .map_err(|reason| BusError::Corrupt {
+                    partition,
+                    offset,
+                    reason,
+                })?;
+            records.push(LogRecord {
+                partition,
+                offset,
+                event,
+            });
+            reader.position = Some((partition, offset + 1));
+        }
+        Ok(records)
+    }
+
+    fn partitions(&self) -> u32 {
+        self.partitions
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn brokers() -> String {
+        std::env::var("COSTWATCH_KAFKA_BROKERS").unwrap_or_else(|_| "127.0.0.1:9092".into())
+    }
+
+    /// A fresh topic per test: isolated and empty.
+    async fn fresh() -> KafkaUsageLog {
+        let o = KafkaOptions {
+            brokers: brokers(),
+            topic: format!("usage-test-{}", uuid::Uuid::new_v4()),
+            partitions: 3,
+            replication: 1,
+        };
+        ensure_topic(&o).await.expect("create topic");
+        KafkaUsageLog::connect(&o).await.expect("connect")
+    }
+
+    costwatch_ports::usage_log_contract!(
+        fresh(),
+        ignore = "needs Kafka on 127.0.0.1:9092: make dev-stack"
+    );
+}
