@@ -52,13 +52,15 @@ web-test: web-build browser
 	$(CARGO) build -p costwatch
 	cd web && COSTWATCH_BIN="$(CURDIR)/target/debug/costwatch" CHROMIUM_PATH="$$(command -v chromium)" $(NPM) run e2e
 
-# Adapter contract suites against the real servers (started here once, stopped after, unless
-# they were already running). Only Kafka has an adapter so far. `--workspace --lib` keeps the
-# feature set of `make unit`, so nothing is rebuilt; the filters pick the contract suites.
+# Adapter contract suites against the real servers: Kafka (usage log) and Cassandra (CQL store,
+# standing in for ScyllaDB), started here once, stopped after, unless they were already running.
+# `--workspace --lib` keeps the feature set of `make unit`, so nothing is rebuilt; the filters
+# pick the contract and crash-recovery suites.
 adapters: toolchain
-	deploy/dev/stack.sh start kafka
-	COSTWATCH_KAFKA_BROKERS=127.0.0.1:9092 $(CARGO) test --workspace --lib -- --include-ignored usage_log_contract cost_store_contract; \
-	  rc=$$?; deploy/dev/stack.sh stop kafka; exit $$rc
+	deploy/dev/stack.sh start
+	COSTWATCH_KAFKA_BROKERS=127.0.0.1:9092 COSTWATCH_CQL_NODES=127.0.0.1:9042 $(CARGO) test --workspace --lib -- \
+	  --include-ignored usage_log_contract cost_store_contract crash_recovery; \
+	  rc=$$?; deploy/dev/stack.sh stop; exit $$rc
 
 test: lint unit adapters web-test
 
