@@ -10,7 +10,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo)
 HTTP ?= 127.0.0.1:8080
 DATA_DIR ?= ./data
 
-.PHONY: run build test lint fmt fmt-check clippy unit bench eval dev-stack dev-stack-stop run-distributed toolchain web-deps web-build web-test browser adapters
+.PHONY: test-chaos run build test lint fmt fmt-check clippy unit bench eval dev-stack dev-stack-stop run-distributed toolchain web-deps web-build web-test browser adapters bench-web
 
 toolchain:
 	@command -v cargo >/dev/null || { echo "cargo not found: install Rust with rustup (https://rustup.rs)"; exit 1; }
@@ -58,14 +58,32 @@ web-test: web-build browser
 # pick the contract and crash-recovery suites.
 adapters: toolchain
 	deploy/dev/stack.sh start
-	COSTWATCH_KAFKA_BROKERS=127.0.0.1:9092 COSTWATCH_CQL_NODES=127.0.0.1:9042 $(CARGO) test --workspace --lib -- \
-	  --include-ignored usage_log_contract cost_store_contract crash_recovery; \
+	export COSTWATCH_KAFKA_BROKERS=127.0.0.1:9092 COSTWATCH_CQL_NODES=127.0.0.1:9042; \
+	  $(CARGO) test --workspace --lib -- --include-ignored \
+	    usage_log_contract cost_store_contract cost_updates_contract crash_recovery \
+	  && $(CARGO) test --workspace --test distributed_chaos -- --include-ignored --nocapture; \
+	  rc=$$?; deploy/dev/stack.sh stop; exit $$rc
+
+# The long distributed crash test: 1M events, 100 tenants, 20 aggregator SIGKILLs and one Kafka
+# broker restart, in release mode. Not part of `make test` (takes minutes).
+test-chaos: toolchain
+	deploy/dev/stack.sh start
+	export COSTWATCH_KAFKA_BROKERS=127.0.0.1:9092 COSTWATCH_CQL_NODES=127.0.0.1:9042 \
+	  COSTWATCH_CHAOS_EVENTS=$${COSTWATCH_CHAOS_EVENTS:-1000000} COSTWATCH_CHAOS_KILLS=$${COSTWATCH_CHAOS_KILLS:-20} \
+	  COSTWATCH_CHAOS_BROKER_RESTART=1; \
+	  $(CARGO) test --release -p costwatch --test distributed_chaos -- --include-ignored --nocapture; \
 	  rc=$$?; deploy/dev/stack.sh stop; exit $$rc
 
 test: lint unit adapters web-test
 
 bench: toolchain
 	$(CARGO) bench -p costwatch-integration-tests --bench ingest_to_push
+
+# The dashboard: first contentful paint in chromium against a real `costwatch up` (debug build,
+# like the end-to-end test) and the initial JS bundle (gzip) against all JS. Numbers, not pass/fail.
+bench-web: web-build browser
+	$(CARGO) build -p costwatch
+	cd web && COSTWATCH_BIN="$(CURDIR)/target/debug/costwatch" CHROMIUM_PATH="$$(command -v chromium)" $(NPM) run bench
 
 eval:
 	@echo "make eval: the anomaly/forecast evaluation harness arrives with the anomaly-detection issue"; exit 2
@@ -78,5 +96,6 @@ dev-stack:
 dev-stack-stop:
 	deploy/dev/stack.sh stop
 
-run-distributed:
-	@echo "make run-distributed: the services' Kafka/ScyllaDB adapters are not built yet (distributed-mode issue); make dev-stack starts the servers"; exit 2
+run-distributed: build web-build
+	deploy/dev/run-distributed.sh
+

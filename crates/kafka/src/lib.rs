@@ -23,6 +23,9 @@ use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::{Offset, TopicPartitionList};
 use tokio::sync::Mutex;
 
+mod updates;
+pub use updates::KafkaCostUpdates;
+
 /// Header naming the payload's type and version.
 pub const EVENT_TYPE_HEADER: &str = "costwatch-event-type";
 pub const EVENT_TYPE: &str = "usage.v1";
@@ -43,7 +46,9 @@ pub enum KafkaError {
     Client(#[from] rdkafka::error::KafkaError),
     #[error("creating topic {topic}: {reason}")]
     Topic { topic: String, reason: String },
-    #[error("topic {0} has no partitions (does it exist?)")]
+    #[error(
+        "topic {0} has no partitions (does it exist? run `costwatch migrate --target distributed`)"
+    )]
     NoPartitions(String),
 }
 

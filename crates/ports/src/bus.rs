@@ -54,8 +54,9 @@ pub trait UsageLog: Send + Sync + 'static {
     fn partitions(&self) -> u32;
 }
 
-/// What changed in a tenant's totals after an aggregator commit.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What changed in a tenant's totals after an aggregator commit (the payload of the cost-updates
+/// topic in distributed mode, JSON).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CostUpdate {
     pub tenant: String,
     /// When the commit happened.

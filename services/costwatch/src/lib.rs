@@ -3,7 +3,9 @@
 
 pub mod config;
 pub mod demo;
+pub mod distributed;
 pub mod platform;
+mod serve;
 mod web;
 
 pub use config::UpConfig;

@@ -4,8 +4,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
+use costwatch::distributed::{self, DistributedConfig, Role};
 use costwatch::{Platform, UpConfig};
 use figment::providers::Serialized;
+
 
 #[derive(Parser)]
 #[command(
@@ -24,14 +26,14 @@ enum Command {
     Up(UpArgs),
     /// Apply schema migrations to the configured stores.
     Migrate(MigrateArgs),
-    /// Distributed mode: the collector service (ingest over HTTP and gRPC).
-    Collector,
-    /// Distributed mode: the cost aggregator.
-    Aggregator,
+    /// Distributed mode: the collector service (ingest over HTTP and gRPC → Kafka).
+    Collector(ServiceArgs),
+    /// Distributed mode: the cost aggregator (Kafka → CQL projections, cost updates).
+    Aggregator(ServiceArgs),
     /// Distributed mode: the anomaly detector.
     AnomalyDetector,
-    /// Distributed mode: the GraphQL gateway.
-    Gateway,
+    /// Distributed mode: the GraphQL gateway and dashboard (CQL, cost updates).
+    Gateway(ServiceArgs),
     /// Distributed mode: the notifier.
     Notifier,
 }
@@ -76,11 +78,68 @@ struct MigrateArgs {
     /// Which stores: `embedded` (SQLite) or `distributed` (Kafka topics and CQL).
     #[arg(long, default_value = "embedded")]
     target: String,
+    /// Distributed-mode TOML config (e.g. deploy/dev/costwatch.toml); env `COSTWATCH_*` overrides.
+    #[arg(long)]
+    config: Option<PathBuf>,
 }
 
-const DISTRIBUTED_PENDING: &str = "distributed mode runs each service against Kafka and ScyllaDB; \
-those adapters are not built yet (tracked in the distributed-mode issue). Use `costwatch up` to run \
-every service in one process on the embedded bus and store.";
+#[derive(Args)]
+struct ServiceArgs {
+    /// Distributed-mode TOML config (e.g. deploy/dev/costwatch.toml); env `COSTWATCH_*` overrides.
+    #[arg(long)]
+    config: Option<PathBuf>,
+}
+
+const NOT_BUILT: &str = "this service is not built yet (its issue is open); `costwatch up` runs \
+everything that exists in one process";
+
+async fn run_service(role: Role, args: ServiceArgs) -> ExitCode {
+    let cfg = match DistributedConfig::load(args.config.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("costwatch: {e}");
+            return ExitCode::from(64);
+        }
+    };
+    let mut service = match distributed::start(role, cfg).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("costwatch: {e:#}");
+            return ExitCode::from(1);
+        }
+    };
+    println!("costwatch {}", service.description);
+    let failed = tokio::select! {
+        _ = shutdown_signal() => false,
+        _ = service.wait_for_failure() => true,
+    };
+    service.stop().await;
+    if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+async fn migrate_distributed(config: Option<&std::path::Path>) -> ExitCode {
+    let cfg = match DistributedConfig::load(config) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("costwatch migrate: {e}");
+            return ExitCode::from(64);
+        }
+    };
+    match distributed::migrate(&cfg).await {
+        Ok(done) => {
+            println!("costwatch migrate: {done}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("costwatch migrate: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
 
 fn load_up_config(args: &UpArgs) -> Result<UpConfig, String> {
     let mut figment = UpConfig::figment(args.config.as_deref()).merge(Serialized::defaults(args));
@@ -144,7 +203,7 @@ async fn shutdown_signal() {
     let _ = ctrl_c.await;
 }
 
-fn migrate(args: MigrateArgs) -> ExitCode {
+async fn migrate(args: MigrateArgs) -> ExitCode {
     match args.target.as_str() {
         "embedded" => {
             let opened = costwatch_embedded::SqliteLog::open(&args.data_dir.join("bus.sqlite"))
@@ -165,10 +224,7 @@ fn migrate(args: MigrateArgs) -> ExitCode {
                 }
             }
         }
-        "distributed" => {
-            eprintln!("costwatch migrate: {DISTRIBUTED_PENDING}");
-            ExitCode::from(2)
-        }
+        "distributed" => migrate_distributed(args.config.as_deref()).await,
         other => {
             eprintln!("costwatch migrate: --target {other:?} is not one of: embedded, distributed");
             ExitCode::from(64)
@@ -182,13 +238,12 @@ async fn main() -> ExitCode {
     costwatch_telemetry::init("costwatch");
     match cli.command {
         Command::Up(args) => up(args).await,
-        Command::Migrate(args) => migrate(args),
-        Command::Collector
-        | Command::Aggregator
-        | Command::AnomalyDetector
-        | Command::Gateway
-        | Command::Notifier => {
-            eprintln!("costwatch: {DISTRIBUTED_PENDING}");
+        Command::Migrate(args) => migrate(args).await,
+        Command::Collector(args) => run_service(Role::Collector, args).await,
+        Command::Aggregator(args) => run_service(Role::Aggregator, args).await,
+        Command::Gateway(args) => run_service(Role::Gateway, args).await,
+        Command::AnomalyDetector | Command::Notifier => {
+            eprintln!("costwatch: {NOT_BUILT}");
             ExitCode::from(2)
         }
     }

@@ -6,15 +6,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use axum::Router;
-use axum::routing::get;
 use costwatch_aggregator::Aggregator;
 use costwatch_collector::{IngestLimits, Ingestor};
 use costwatch_domain::RateCard;
 use costwatch_domain::fx::FxRates;
 use costwatch_embedded::{BroadcastUpdates, SqliteLog, SqliteStore};
 use costwatch_ports::{CostStore, CostUpdates, UsageLog};
-use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
@@ -32,8 +29,8 @@ pub struct Platform {
     tasks: JoinSet<()>,
 }
 
-fn load_rate_card(cfg: &UpConfig) -> anyhow::Result<RateCard> {
-    let text = match &cfg.rate_card {
+pub fn load_rate_card(path: Option<&std::path::Path>) -> anyhow::Result<RateCard> {
+    let text = match path {
         Some(p) => std::fs::read_to_string(p)
             .with_context(|| format!("reading rate card {}", p.display()))?,
         None => DEFAULT_RATE_CARD.to_string(),
@@ -41,8 +38,8 @@ fn load_rate_card(cfg: &UpConfig) -> anyhow::Result<RateCard> {
     RateCard::from_toml(&text).context("rate_card")
 }
 
-fn load_fx(cfg: &UpConfig) -> anyhow::Result<FxRates> {
-    match &cfg.fx {
+pub fn load_fx(path: Option<&std::path::Path>) -> anyhow::Result<FxRates> {
+    match path {
         Some(p) => {
             let text = std::fs::read_to_string(p)
                 .with_context(|| format!("reading fx table {}", p.display()))?;
@@ -57,8 +54,8 @@ impl Platform {
     pub async fn start(cfg: UpConfig) -> anyhow::Result<Platform> {
         cfg.validate()
             .map_err(|p| anyhow::anyhow!("invalid configuration:\n  {}", p.join("\n  ")))?;
-        let card = Arc::new(load_rate_card(&cfg)?);
-        let fx = load_fx(&cfg)?;
+        let card = Arc::new(load_rate_card(cfg.rate_card.as_deref())?);
+        let fx = load_fx(cfg.fx.as_deref())?;
         let default_currency = cfg
             .default_currency
             .parse()
@@ -69,12 +66,8 @@ impl Platform {
             Arc::new(SqliteStore::open(&cfg.data_dir.join("store.sqlite"))?);
         let updates: Arc<dyn CostUpdates> = Arc::new(BroadcastUpdates::default());
 
-        let http = TcpListener::bind(cfg.http)
-            .await
-            .with_context(|| format!("binding http {}", cfg.http))?;
-        let grpc = TcpListener::bind(cfg.grpc)
-            .await
-            .with_context(|| format!("binding grpc {}", cfg.grpc))?;
+        let http = crate::serve::bind("http", cfg.http).await?;
+        let grpc = crate::serve::bind("grpc", cfg.grpc).await?;
         let http_addr = http.local_addr()?;
         let grpc_addr = grpc.local_addr()?;
 
@@ -101,53 +94,12 @@ impl Platform {
             fx,
             default_currency,
         });
-        let app = Router::new()
-            .route(
-                "/healthz",
-                get(|| async { axum::Json(serde_json::json!({ "status": "ok" })) }),
-            )
+        let app = crate::serve::health_router()
             .merge(costwatch_collector::http::router(ingestor.clone()))
             .merge(gateway)
-            .fallback_service(crate::web::service(&cfg.web_dir))
-            .layer(tower_http::trace::TraceLayer::new_for_http());
-        let mut stop = shutdown.subscribe();
-        tasks.spawn(async move {
-            let serve = axum::serve(http, app).with_graceful_shutdown(async move {
-                let _ = stop.wait_for(|s| *s).await;
-            });
-            if let Err(e) = serve.await {
-                tracing::error!(error = %e, "http server failed");
-            }
-        });
-
-        let (health_reporter, health_service) = tonic_health::server::health_reporter();
-        health_reporter
-            .set_serving::<costwatch_proto::v1::ingest_service_server::IngestServiceServer<
-                costwatch_collector::grpc::IngestGrpc,
-            >>()
-            .await;
-        let reflection = tonic_reflection::server::Builder::configure()
-            .register_encoded_file_descriptor_set(costwatch_proto::FILE_DESCRIPTOR_SET)
-            .build_v1()
-            .context("grpc reflection")?;
-        let ingest_grpc = costwatch_collector::grpc::IngestGrpc::new(ingestor).into_server();
-        let mut stop = shutdown.subscribe();
-        tasks.spawn(async move {
-            let served = tonic::transport::Server::builder()
-                .add_service(health_service)
-                .add_service(reflection)
-                .add_service(ingest_grpc)
-                .serve_with_incoming_shutdown(
-                    tokio_stream::wrappers::TcpListenerStream::new(grpc),
-                    async move {
-                        let _ = stop.wait_for(|s| *s).await;
-                    },
-                )
-                .await;
-            if let Err(e) = served {
-                tracing::error!(error = %e, "grpc server failed");
-            }
-        });
+            .fallback_service(crate::web::service(&cfg.web_dir));
+        crate::serve::spawn_http(&mut tasks, http, app, &shutdown);
+        crate::serve::spawn_grpc_ingest(&mut tasks, grpc, ingestor, &shutdown).await?;
 
         if cfg.demo {
             tasks.spawn(crate::demo::run(

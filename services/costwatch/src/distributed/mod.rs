@@ -1,0 +1,187 @@
+//! Distributed mode: each service as its own process on Apache Kafka (usage log, cost updates)
+//! and ScyllaDB/Cassandra (projection store). Same domain, ports and wiring as `costwatch up`;
+//! only the adapters differ.
+
+pub mod config;
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use costwatch_aggregator::Aggregator;
+use costwatch_collector::{IngestLimits, Ingestor};
+use costwatch_cql::CqlStore;
+use costwatch_kafka::{KafkaCostUpdates, KafkaOptions, KafkaUsageLog, ensure_topic};
+use costwatch_ports::{CostStore, CostUpdates, UsageLog};
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+pub use config::DistributedConfig;
+
+use crate::platform::{load_fx, load_rate_card};
+use crate::serve;
+
+/// Which service this process runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Collector,
+    Aggregator,
+    Gateway,
+}
+
+/// Creates the topics and applies the CQL migrations (idempotent; safe to run again).
+pub async fn migrate(cfg: &DistributedConfig) -> anyhow::Result<String> {
+    let usage = cfg.kafka_options();
+    let updates = KafkaOptions {
+        topic: cfg.updates_topic.clone(),
+        ..usage.clone()
+    };
+    for topic in [&usage, &updates] {
+        ensure_topic(topic).await.with_context(|| {
+            format!("kafka_brokers {}: topic {}", cfg.kafka_brokers, topic.topic)
+        })?;
+    }
+    let options = cfg.cql_options().map_err(anyhow::Error::msg)?;
+    let session = costwatch_cql::connect(&options.nodes).await?;
+    let versions = costwatch_cql::migrate(&session, &options).await?;
+    Ok(format!(
+        "topics {} and {} ({} partitions, replication {}) on {}; keyspace {} at migration {:?} on {}",
+        cfg.usage_topic,
+        cfg.updates_topic,
+        cfg.topic_partitions,
+        cfg.topic_replication,
+        cfg.kafka_brokers,
+        cfg.keyspace,
+        versions.last(),
+        cfg.cql_nodes
+    ))
+}
+
+/// A running service process's parts.
+pub struct Service {
+    pub description: String,
+    shutdown: watch::Sender<bool>,
+    tasks: JoinSet<()>,
+}
+
+impl Service {
+    pub async fn stop(mut self) {
+        let _ = self.shutdown.send(true);
+        let drained = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+            while self.tasks.join_next().await.is_some() {}
+        })
+        .await;
+        if drained.is_err() {
+            self.tasks.abort_all();
+        }
+    }
+
+    pub async fn wait_for_failure(&mut self) {
+        let _ = self.tasks.join_next().await;
+    }
+}
+
+async fn usage_log(cfg: &DistributedConfig) -> anyhow::Result<Arc<dyn UsageLog>> {
+    let log = KafkaUsageLog::connect(&cfg.kafka_options())
+        .await
+        .with_context(|| {
+            format!(
+                "kafka_brokers {}: usage topic {}",
+                cfg.kafka_brokers, cfg.usage_topic
+            )
+        })?;
+    Ok(Arc::new(log))
+}
+
+async fn store(cfg: &DistributedConfig) -> anyhow::Result<Arc<dyn CostStore>> {
+    let options = cfg.cql_options().map_err(anyhow::Error::msg)?;
+    let store = CqlStore::open(&options)
+        .await
+        .with_context(|| format!("cql_nodes {}: keyspace {}", cfg.cql_nodes, cfg.keyspace))?;
+    Ok(Arc::new(store))
+}
+
+async fn updates(cfg: &DistributedConfig) -> anyhow::Result<Arc<dyn CostUpdates>> {
+    let updates = KafkaCostUpdates::connect(&cfg.kafka_brokers, &cfg.updates_topic)
+        .await
+        .with_context(|| {
+            format!(
+                "kafka_brokers {}: topic {}",
+                cfg.kafka_brokers, cfg.updates_topic
+            )
+        })?;
+    Ok(Arc::new(updates))
+}
+
+/// Starts one service; returns once its listeners are bound and its adapters connected.
+pub async fn start(role: Role, cfg: DistributedConfig) -> anyhow::Result<Service> {
+    let (shutdown, _) = watch::channel(false);
+    let mut tasks = JoinSet::new();
+    let description = match role {
+        Role::Collector => {
+            let card = Arc::new(load_rate_card(cfg.rate_card.as_deref())?);
+            let limits = IngestLimits {
+                max_body_bytes: cfg.max_body_bytes,
+                max_batch_events: cfg.max_batch_events,
+            };
+            let ingestor = Arc::new(Ingestor::new(usage_log(&cfg).await?, card, limits));
+            let http = serve::bind("collector_http", cfg.collector_http).await?;
+            let grpc = serve::bind("collector_grpc", cfg.collector_grpc).await?;
+            let description = format!(
+                "collector: ingest http://{} · gRPC {} → kafka {}",
+                http.local_addr()?,
+                grpc.local_addr()?,
+                cfg.usage_topic
+            );
+            let app =
+                serve::health_router().merge(costwatch_collector::http::router(ingestor.clone()));
+            serve::spawn_http(&mut tasks, http, app, &shutdown);
+            serve::spawn_grpc_ingest(&mut tasks, grpc, ingestor, &shutdown).await?;
+            description
+        }
+        Role::Aggregator => {
+            let card = Arc::new(load_rate_card(cfg.rate_card.as_deref())?);
+            let aggregator = Aggregator::new(
+                usage_log(&cfg).await?,
+                store(&cfg).await?,
+                updates(&cfg).await?,
+                card,
+                costwatch_aggregator::Options {
+                    consumer: cfg.consumer.clone(),
+                    ..costwatch_aggregator::Options::default()
+                },
+            );
+            tasks.spawn(aggregator.run(shutdown.subscribe()));
+            format!(
+                "aggregator (consumer {}): kafka {} → cql {}.rollups",
+                cfg.consumer, cfg.usage_topic, cfg.keyspace
+            )
+        }
+        Role::Gateway => {
+            let gateway = costwatch_gateway::router(costwatch_gateway::GatewayState {
+                store: store(&cfg).await?,
+                updates: updates(&cfg).await?,
+                fx: load_fx(cfg.fx.as_deref())?,
+                default_currency: cfg
+                    .default_currency
+                    .parse()
+                    .map_err(|e| anyhow::anyhow!("default_currency: {e}"))?,
+            });
+            let http = serve::bind("gateway_http", cfg.gateway_http).await?;
+            let description = format!(
+                "gateway: dashboard and GraphQL on http://{}",
+                http.local_addr()?
+            );
+            let app = serve::health_router()
+                .merge(gateway)
+                .fallback_service(crate::web::service(&cfg.web_dir));
+            serve::spawn_http(&mut tasks, http, app, &shutdown);
+            description
+        }
+    };
+    tracing::info!(%description, "service started");
+    Ok(Service {
+        description,
+        shutdown,
+        tasks,
+    })
+}
