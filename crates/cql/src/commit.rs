@@ -5,13 +5,16 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::Utc;
-use costwatch_domain::RollupValue;
+use costwatch_domain::{RollupKey, RollupValue};
 use costwatch_ports::{Commit, StoreError};
 use futures::{StreamExt, TryStreamExt};
 use scylla::value::{CqlTimestamp, CqlValue, Row};
 
-use crate::store::{CONCURRENCY, CqlStore, parse_decimal, unavailable};
+use crate::store::{CELL_CACHE_LIMIT, CONCURRENCY, CqlStore, parse_decimal, unavailable};
 use crate::writeset::{CellWrite, DeadLetterWrite, MeterWrite, WriteSet, cell_key};
+
+/// A cell's write and its new value (for the cache).
+type CellOutcome = Result<(CellWrite, RollupKey, RollupValue), StoreError>;
 
 /// A consumer's row in `consumer_positions`.
 pub(crate) struct PositionRow {
@@ -103,22 +106,41 @@ impl CqlStore {
             commit_ts = ts,
             "re-applying a commit that passed its fencing point"
         );
+        // Cells changed under this instance: its cached values may be stale.
+        self.clear_cell_cache();
         self.apply(&writes, ts).await?;
         self.applied.lock().await.insert(consumer.to_string(), ts);
         Ok(())
     }
 
     pub(crate) async fn commit_fenced(&self, c: Commit) -> Result<(), StoreError> {
-        let (writes, ts) = self.record_and_fence(&c).await?;
-        // Past the fencing point: an error from here on leaves `pending` set, and the next
-        // `positions()` (this instance or another) completes the commit from its record.
-        self.apply(&writes, ts).await?;
-        self.applied.lock().await.insert(c.consumer.clone(), ts);
-        Ok(())
+        let outcome = async {
+            let (writes, ts, new_values) = self.record_and_fence(&c).await?;
+            // Past the fencing point: an error from here on leaves `pending` set, and the next
+            // `positions()` (this instance or another) completes the commit from its record.
+            self.apply(&writes, ts).await?;
+            self.applied.lock().await.insert(c.consumer.clone(), ts);
+            Ok::<_, StoreError>(new_values)
+        }
+        .await;
+        match outcome {
+            Ok(new_values) => {
+                self.remember_cells(new_values);
+                Ok(())
+            }
+            Err(e) => {
+                // Fenced or failed: another writer may own the cells now.
+                self.clear_cell_cache();
+                Err(e)
+            }
+        }
     }
 
     /// Steps 1-3 of the protocol; returns the write set and its timestamp, to be applied.
-    pub(crate) async fn record_and_fence(&self, c: &Commit) -> Result<(WriteSet, i64), StoreError> {
+    pub(crate) async fn record_and_fence(
+        &self,
+        c: &Commit,
+    ) -> Result<(WriteSet, i64, Vec<(RollupKey, RollupValue)>), StoreError> {
         let fenced = || StoreError::Fenced {
             consumer: c.consumer.clone(),
         };
@@ -132,7 +154,7 @@ impl CqlStore {
         // wins over a late write of an older one.
         let previous = row.as_ref().map_or(0, |r| r.last_commit);
         let ts = Utc::now().timestamp_micros().max(previous + 1);
-        let writes = self.write_set(c).await?;
+        let (writes, new_values) = self.write_set(c).await?;
         self.store_record(&c.consumer, ts, &writes).await?;
 
         let new_offsets = to_cql_offsets(&c.positions)?;
@@ -164,55 +186,29 @@ impl CqlStore {
         if !applied(result)? {
             return Err(fenced());
         }
-        Ok((writes, ts))
+        Ok((writes, ts, new_values))
     }
 
     /// The commit as absolute values: each rollup cell's stored value plus its delta.
-    async fn write_set(&self, c: &Commit) -> Result<WriteSet, StoreError> {
+    async fn write_set(
+        &self,
+        c: &Commit,
+    ) -> Result<(WriteSet, Vec<(RollupKey, RollupValue)>), StoreError> {
         // Boxed futures in a Vec: a closure over borrowed items trips the async-trait lifetimes.
-        let mut reads: Vec<futures::future::BoxFuture<'_, Result<CellWrite, StoreError>>> =
-            Vec::new();
+        let mut reads: Vec<futures::future::BoxFuture<'_, CellOutcome>> = Vec::new();
         for (k, delta) in &c.deltas {
             reads.push(Box::pin(async move {
                 let (tenant, granularity, period, bucket) = cell_key(k);
                 let s = &k.series;
-                let res = self
-                    .session
-                    .execute_unpaged(
-                        &self.st.select_cell,
-                        (
-                            &tenant,
-                            &granularity,
-                            period,
-                            bucket,
-                            s.category.as_str(),
-                            s.sub_kind.as_str(),
-                            &s.provider,
-                            &s.service,
-                            &s.resource,
-                            &s.labels,
-                            s.currency.as_str(),
-                        ),
-                    )
-                    .await
-                    .map_err(unavailable)?
-                    .into_rows_result()
-                    .map_err(unavailable)?;
-                let old = match res
-                    .maybe_first_row::<(String, String, i64)>()
-                    .map_err(unavailable)?
-                {
-                    Some((a, b, n)) => RollupValue {
-                        amount: parse_decimal("rollups", &a)?,
-                        billed: parse_decimal("rollups", &b)?,
-                        events: u64::try_from(n).map_err(unavailable)?,
-                    },
-                    None => RollupValue::default(),
+                let cached = self.cached_cell(k);
+                let old = match cached {
+                    Some(v) => v,
+                    None => self.read_cell(k).await?,
                 };
                 let new = old.checked_add(*delta).ok_or_else(|| {
                     StoreError::Unavailable(format!("rollup overflow in {tenant} {bucket}"))
                 })?;
-                Ok::<_, StoreError>(CellWrite {
+                let write = CellWrite {
                     tenant,
                     granularity,
                     period,
@@ -227,15 +223,22 @@ impl CqlStore {
                     amount: new.amount.normalize().to_string(),
                     billed: new.billed.normalize().to_string(),
                     events: i64::try_from(new.events).map_err(unavailable)?,
-                })
+                };
+                Ok((write, k.clone(), new))
             }));
         }
-        let cells: Vec<CellWrite> = futures::stream::iter(reads)
+        let computed: Vec<(CellWrite, RollupKey, RollupValue)> = futures::stream::iter(reads)
             .buffer_unordered(CONCURRENCY)
             .try_collect()
             .await?;
+        let mut cells = Vec::with_capacity(computed.len());
+        let mut new_values = Vec::with_capacity(computed.len());
+        for (write, key, value) in computed {
+            cells.push(write);
+            new_values.push((key, value));
+        }
         let tenants: BTreeSet<String> = c.deltas.keys().map(|k| k.series.tenant.clone()).collect();
-        Ok(WriteSet {
+        let writes = WriteSet {
             cells,
             meters: c
                 .meters
@@ -265,7 +268,70 @@ impl CqlStore {
                 })
                 .collect(),
             tenants: tenants.into_iter().collect(),
-        })
+        };
+        Ok((writes, new_values))
+    }
+
+    /// A cell's stored value (zero when absent).
+    async fn read_cell(&self, k: &RollupKey) -> Result<RollupValue, StoreError> {
+        let (tenant, granularity, period, bucket) = cell_key(k);
+        let s = &k.series;
+        let res = self
+            .session
+            .execute_unpaged(
+                &self.st.select_cell,
+                (
+                    &tenant,
+                    &granularity,
+                    period,
+                    bucket,
+                    s.category.as_str(),
+                    s.sub_kind.as_str(),
+                    &s.provider,
+                    &s.service,
+                    &s.resource,
+                    &s.labels,
+                    s.currency.as_str(),
+                ),
+            )
+            .await
+            .map_err(unavailable)?
+            .into_rows_result()
+            .map_err(unavailable)?;
+        Ok(
+            match res
+                .maybe_first_row::<(String, String, i64)>()
+                .map_err(unavailable)?
+            {
+                Some((a, b, n)) => RollupValue {
+                    amount: parse_decimal("rollups", &a)?,
+                    billed: parse_decimal("rollups", &b)?,
+                    events: u64::try_from(n).map_err(unavailable)?,
+                },
+                None => RollupValue::default(),
+            },
+        )
+    }
+
+    /// The cell cache is write-through and only trusted while this instance's commits succeed:
+    /// the fencing point guarantees nobody else wrote the consumer's cells in between.
+    fn cached_cell(&self, k: &RollupKey) -> Option<RollupValue> {
+        self.cells.lock().ok()?.get(k).copied()
+    }
+
+    fn remember_cells(&self, values: Vec<(RollupKey, RollupValue)>) {
+        if let Ok(mut cache) = self.cells.lock() {
+            if cache.len() + values.len() > CELL_CACHE_LIMIT {
+                cache.clear();
+            }
+            cache.extend(values);
+        }
+    }
+
+    pub(crate) fn clear_cell_cache(&self) {
+        if let Ok(mut cache) = self.cells.lock() {
+            cache.clear();
+        }
     }
 
     async fn store_record(

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, TimeZone, Utc};
 use costwatch_domain::pricing::MeterKey;
-use costwatch_domain::{Granularity, RollupRow, RollupValue, SeriesKey};
+use costwatch_domain::{Granularity, RollupKey, RollupRow, RollupValue, SeriesKey};
 use costwatch_ports::{Commit, CostStore, DeadLetter, StoreError};
 use futures::{StreamExt, TryStreamExt};
 use rust_decimal::Decimal;
@@ -21,12 +21,17 @@ use crate::{CqlError, CqlOptions, check_keyspace, connect};
 /// How many statements of one commit or lookup are in flight at once.
 pub(crate) const CONCURRENCY: usize = 128;
 
+/// Most rollup cells kept in the write-through cache (about 200 bytes each).
+pub(crate) const CELL_CACHE_LIMIT: usize = 200_000;
+
 pub struct CqlStore {
     pub(crate) session: Arc<Session>,
     pub(crate) st: Statements,
     /// The newest commit this instance knows to be fully applied, per consumer: a `pending`
     /// marker equal to it needs no re-apply.
     pub(crate) applied: Mutex<HashMap<String, i64>>,
+    /// Write-through cache of rollup cells this instance committed (see `cached_cell`).
+    pub(crate) cells: std::sync::Mutex<BTreeMap<RollupKey, RollupValue>>,
     pub(crate) keyspace: String,
 }
 
@@ -61,6 +66,7 @@ impl CqlStore {
             session,
             st,
             applied: Mutex::new(HashMap::new()),
+            cells: std::sync::Mutex::new(BTreeMap::new()),
             keyspace: keyspace.to_string(),
         })
     }
