@@ -48,7 +48,7 @@ browser:
 	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium; }
 
 web-test: web-build browser
-	cd web && $(NPM) test
+	cd web && $(NPM) run lint && $(NPM) test
 	$(CARGO) build -p costwatch
 	cd web && COSTWATCH_BIN="$(CURDIR)/target/debug/costwatch" CHROMIUM_PATH="$$(command -v chromium)" $(NPM) run e2e
 

@@ -1,4 +1,5 @@
-// Starts `costwatch up --no-demo` on free ports with a temp data dir, serving web/dist.
+// Starts `costwatch up --no-demo` on free ports with a temp data dir, serving web/dist (or
+// COSTWATCH_WEB_DIST: the benchmark can measure another build).
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
@@ -7,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-export const WEB_DIST = path.resolve(here, '..', 'dist');
+export const WEB_DIST = path.resolve(process.env.COSTWATCH_WEB_DIST ?? path.join(here, '..', 'dist'));
 export const BIN = process.env.COSTWATCH_BIN ?? '/work/main/target/debug/costwatch';
 
 function freePort() {
@@ -22,38 +23,66 @@ function freePort() {
   });
 }
 
+function spawnServer(http, grpc, dataDir, onLog) {
+  const proc = spawn(BIN, ['up', '--no-demo', '--http', `127.0.0.1:${http}`, '--grpc', `127.0.0.1:${grpc}`, '--data-dir', dataDir], {
+    env: { ...process.env, COSTWATCH_WEB_DIR: WEB_DIST },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  proc.stdout.on('data', onLog);
+  proc.stderr.on('data', onLog);
+  return proc;
+}
+
+async function waitHealthy(base, proc, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (proc.exitCode !== null) return false;
+    try {
+      if ((await fetch(`${base}/healthz`)).ok) return true;
+    } catch {
+      /* not up yet */
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return false;
+}
+
 export async function startServer() {
   if (!existsSync(path.join(WEB_DIST, 'index.html'))) throw new Error(`${WEB_DIST}/index.html missing: run npm run build first`);
   if (!existsSync(BIN)) throw new Error(`${BIN} missing: cd /work/main && cargo build -p costwatch (or set COSTWATCH_BIN)`);
   const [http, grpc] = [await freePort(), await freePort()];
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'costwatch-e2e-'));
   let log = '';
-  const proc = spawn(BIN, ['up', '--no-demo', '--http', `127.0.0.1:${http}`, '--grpc', `127.0.0.1:${grpc}`, '--data-dir', dataDir], {
-    env: { ...process.env, COSTWATCH_WEB_DIR: WEB_DIST },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  proc.stdout.on('data', (d) => (log += d));
-  proc.stderr.on('data', (d) => (log += d));
+  const onLog = (d) => (log += d);
   const base = `http://127.0.0.1:${http}`;
   const server = {
     base,
-    proc,
+    dataDir,
+    proc: spawnServer(http, grpc, dataDir, onLog),
     log: () => log,
+    /** Starts the server again on the same ports and data dir (after the old process is gone). */
+    async restart() {
+      const old = server.proc;
+      if (old.exitCode === null && old.signalCode === null) {
+        old.kill('SIGKILL');
+        await new Promise((r) => old.once('exit', r));
+      }
+      // The ports may take a moment to be free again; retry the spawn a few times.
+      for (let attempt = 0; attempt < 5; attempt++) {
+        server.proc = spawnServer(http, grpc, dataDir, onLog);
+        if (await waitHealthy(base, server.proc)) return;
+        if (server.proc.exitCode === null) server.proc.kill('SIGKILL');
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      throw new Error(`costwatch did not come back on ${base}:\n${log}`);
+    },
     stop() {
+      const proc = server.proc;
       if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    if (proc.exitCode !== null) break;
-    try {
-      if ((await fetch(`${base}/healthz`)).ok) return server;
-    } catch {
-      /* not up yet */
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  if (await waitHealthy(base, server.proc)) return server;
   server.stop();
   throw new Error(`costwatch did not become healthy:\n${log}`);
 }

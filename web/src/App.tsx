@@ -1,18 +1,26 @@
-import { useEffect } from 'react';
+import { Suspense, lazy, useEffect } from 'react';
 import { CostBreakdown } from './features/breakdown/CostBreakdown';
 import { CostOverview } from './features/overview/CostOverview';
 import { Placeholder } from './features/placeholders/Placeholder';
 import { CostTrends } from './features/trends/CostTrends';
 import { CurrencySelect, LiveIndicator, RangePicker, TenantSelect, ThemeToggle } from './layout/Controls';
+import { Section } from './shared/components/Section';
+import { Skeleton } from './shared/components/States';
 import { useCostMonitoring } from './shared/hooks/useCostMonitoring';
 import { useRealTimeCosts } from './shared/hooks/useRealTimeCosts';
 import { useTenants } from './shared/hooks/useTenants';
 import { useUiStore, type View } from './shared/store/uiStore';
 
+// A view of its own, so its code loads when it is first opened, not with the dashboard.
+const ResourceUtilization = lazy(() => import('./features/utilization/ResourceUtilization').then((m) => ({ default: m.ResourceUtilization })));
+
+// Budgets, alerts/anomalies and recommendations arrive with their own issues: they have a place
+// in the navigation now (a labelled, empty view), so adding them changes no layout.
 const NAV: { view: View; label: string; soon?: boolean }[] = [
   { view: 'overview', label: 'Overview' },
+  { view: 'utilization', label: 'Resource utilization' },
   { view: 'budgets', label: 'Budgets', soon: true },
-  { view: 'alerts', label: 'Alerts', soon: true },
+  { view: 'alerts', label: 'Alerts & anomalies', soon: true },
   { view: 'recommendations', label: 'Recommendations', soon: true },
 ];
 
@@ -20,18 +28,15 @@ function Dashboard() {
   const { retry } = useCostMonitoring();
   return (
     <div className="grid">
-      <section className="panel wide">
-        <h2>Cost overview</h2>
+      <Section id="overview" title="Cost overview" wide>
         <CostOverview onRetry={() => retry('summary')} />
-      </section>
-      <section className="panel">
-        <h2>Breakdown</h2>
+      </Section>
+      <Section id="breakdown" title="Breakdown">
         <CostBreakdown onRetry={() => retry('breakdown')} />
-      </section>
-      <section className="panel">
-        <h2>Trends</h2>
+      </Section>
+      <Section id="trends" title="Trends">
         <CostTrends onRetry={() => retry('history')} />
-      </section>
+      </Section>
     </div>
   );
 }
@@ -60,7 +65,7 @@ export function App() {
         {NAV.map((n) => (
           <button key={n.view} type="button" aria-current={view === n.view ? 'page' : undefined} onClick={() => setView(n.view)}>
             {n.label}
-            {n.soon && <span className="soon"> (coming with their issues)</span>}
+            {n.soon && <span className="soon"> (coming soon)</span>}
           </button>
         ))}
       </nav>
@@ -72,7 +77,15 @@ export function App() {
           </button>
         </div>
       )}
-      <main>{view === 'overview' ? <Dashboard /> : <Placeholder view={view} />}</main>
+      <main>
+        {view === 'overview' && <Dashboard />}
+        {view === 'utilization' && (
+          <Suspense fallback={<Skeleton height={320} />}>
+            <ResourceUtilization />
+          </Suspense>
+        )}
+        {view !== 'overview' && view !== 'utilization' && <Placeholder view={view} />}
+      </main>
     </div>
   );
 }

@@ -1,20 +1,35 @@
 import { describe, expect, it } from 'vitest';
 import { breakdownCsv } from './csvExport';
-import { canDrill, drillQuery } from './drill';
-import { buildTrendSeries } from '../trends/series';
+import { canDrill, drillQuery, extendDrill, levelsBelow } from '../../shared/lib/drill';
 
 const money = (amount: string) => ({ amount, currency: 'USD' });
 
 describe('drill', () => {
-  it('groups by category, then sub-kind, then service, filtering by the path', () => {
+  it('groups by category, then sub-kind, then service, then resource, filtering by the path', () => {
     expect(drillQuery([])).toMatchObject({ groupBy: 'CATEGORY', filter: null });
     expect(drillQuery(['hosting'])).toMatchObject({ groupBy: 'SUB_KIND', filter: { categories: ['hosting'] } });
     expect(drillQuery(['hosting', 'compute'])).toMatchObject({
       groupBy: 'SERVICE',
       filter: { categories: ['hosting'], subKinds: ['compute'] },
     });
-    expect(canDrill(['hosting'])).toBe(true);
-    expect(canDrill(['hosting', 'compute'])).toBe(false);
+    expect(drillQuery(['hosting', 'compute', 'ec2'])).toEqual({
+      groupBy: 'RESOURCE',
+      label: 'Resource',
+      filter: { categories: ['hosting'], subKinds: ['compute'], services: ['ec2'] },
+    });
+    expect(canDrill(['hosting', 'compute'])).toBe(true);
+    expect(canDrill(['hosting', 'compute', 'ec2'])).toBe(false);
+  });
+  it('lists the levels below a path, down to resources', () => {
+    expect(levelsBelow([])).toEqual(['CATEGORY', 'SUB_KIND', 'SERVICE', 'RESOURCE']);
+    expect(levelsBelow(['hosting', 'compute'])).toEqual(['SERVICE', 'RESOURCE']);
+    expect(levelsBelow(['hosting', 'compute', 'ec2'])).toEqual(['RESOURCE']);
+  });
+  it('extends a path by a clicked node, never into a resource or an unnamed node', () => {
+    expect(extendDrill([], ['hosting', 'compute'])).toEqual(['hosting', 'compute']);
+    expect(extendDrill(['hosting'], ['compute', 'ec2', 'i-0abc'])).toEqual(['hosting', 'compute', 'ec2']);
+    expect(extendDrill(['hosting'], ['(none)', 'x'])).toEqual(['hosting']);
+    expect(extendDrill(['api'], [''])).toEqual(['api']);
   });
 });
 
@@ -30,22 +45,8 @@ describe('breakdownCsv', () => {
         'hosting,"cdn, edge",0.1,USD,,1\r\n',
     );
   });
-});
-
-describe('buildTrendSeries', () => {
-  it('zero-fills days per group and averages the daily total', () => {
-    const s = buildTrendSeries(
-      [
-        { bucket: '2026-01-01T00:00:00Z', keys: ['api'], amount: money('1') },
-        { bucket: '2026-01-02T00:00:00Z', keys: ['hosting'], amount: money('3') },
-      ],
-      { from: '2026-01-01T00:00:00Z', to: '2026-01-03T00:00:00Z' },
-    );
-    expect(s.days).toEqual(['2026-01-01', '2026-01-02']);
-    expect(s.groups).toEqual([
-      { name: 'api', values: [1, 0] },
-      { name: 'hosting', values: [0, 3] },
-    ]);
-    expect(s.average).toEqual([1, 2]);
+  it('names every level of a service path, down to resources', () => {
+    const csv = breakdownCsv(['hosting', 'compute', 'ec2'], [{ keys: ['i-0abc'], amount: money('2'), events: 1, percentage: '100' }]);
+    expect(csv).toBe('category,sub-kind,service,resource,amount,currency,percentage,events\r\nhosting,compute,ec2,i-0abc,2,USD,100,1\r\n');
   });
 });

@@ -1,6 +1,6 @@
 import type { CostGroup } from '../../shared/api/types';
 import { toCsv } from '../../shared/lib/csv';
-import { DRILL_LEVELS } from './drill';
+import { DRILL_LEVELS } from '../../shared/lib/drill';
 
 /** The current breakdown level as CSV: the drill path columns, the group, and exact amounts. */
 export function breakdownCsv(drill: string[], groups: CostGroup[]): string {

@@ -1,5 +1,6 @@
-import { render, screen, waitFor, fireEvent } from '@testing-library/react';
+import { cleanup, render, screen, waitFor, fireEvent } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { OfflineCache, memoryStore, setOfflineCache } from '../../shared/cache/offlineCache';
 import { useCostMonitoring } from '../../shared/hooks/useCostMonitoring';
 import { initialCostState, useCostStore } from '../../shared/store/costStore';
 import { useUiStore } from '../../shared/store/uiStore';
@@ -47,6 +48,7 @@ describe('CostOverview', () => {
     fetchMock.mockClear();
     vi.stubGlobal('fetch', fetchMock);
     useCostStore.setState(initialCostState);
+    setOfflineCache(new OfflineCache(memoryStore(), () => Date.parse('2026-01-31T10:00:00Z')));
     useUiStore.setState({ tenant: 'acme', currency: 'USD', drill: [] });
   });
   afterEach(() => vi.unstubAllGlobals());
@@ -73,5 +75,41 @@ describe('CostOverview', () => {
     failSummary = false;
     fireEvent.click(screen.getByRole('button', { name: 'Retry' }));
     await waitFor(() => expect(screen.getByTestId('total-amount')).toHaveAttribute('data-amount', '1234.50000000503'));
+  });
+
+  it('shows the last cached summary, marked offline, when fetching fails', async () => {
+    const first = render(<Harness />);
+    await waitFor(() => expect(screen.getByTestId('total-amount')).toHaveAttribute('data-amount', '1234.50000000503'));
+    expect(screen.queryByTestId('offline-note')).toBeNull();
+    await new Promise((r) => setTimeout(r, 0)); // let the cache write finish
+    first.unmount();
+    cleanup();
+
+    useCostStore.setState(initialCostState);
+    failSummary = true;
+    render(<Harness />);
+    const note = await screen.findByTestId('offline-note');
+    expect(note).toHaveTextContent(/^offline — showing data from /);
+    expect(note).toHaveAttribute('data-at', String(Date.parse('2026-01-31T10:00:00Z')));
+    expect(screen.getByTestId('total-amount')).toHaveAttribute('data-amount', '1234.50000000503');
+    expect(screen.queryByRole('alert')).toBeNull();
+
+    // Back online: the note goes away.
+    failSummary = false;
+    fireEvent.click(screen.getByRole('button', { name: 'Retry' }));
+    await waitFor(() => expect(screen.queryByTestId('offline-note')).toBeNull());
+  });
+
+  it('does not show another tenant\'s cache', async () => {
+    const first = render(<Harness />);
+    await screen.findByTestId('total-amount');
+    await new Promise((r) => setTimeout(r, 0));
+    first.unmount();
+    useCostStore.setState(initialCostState);
+    useUiStore.setState({ currency: 'EUR' });
+    failSummary = true;
+    render(<Harness />);
+    expect(await screen.findByRole('alert')).toHaveTextContent('store unavailable');
+    expect(screen.queryByTestId('offline-note')).toBeNull();
   });
 });

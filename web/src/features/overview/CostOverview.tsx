@@ -1,5 +1,5 @@
 import type { CategoryCost, Money, Trend } from '../../shared/api/types';
-import { ErrorState, Skeleton, Empty } from '../../shared/components/States';
+import { ErrorState, Skeleton, Empty, StaleNote } from '../../shared/components/States';
 import { formatMoney, isNegative } from '../../shared/lib/decimal';
 import { useCostStore } from '../../shared/store/costStore';
 
@@ -41,6 +41,7 @@ export function CostOverview({ onRetry }: { onRetry: () => void }) {
   const summary = useCostStore((s) => s.currentCosts);
   const loading = useCostStore((s) => s.loading.summary);
   const error = useCostStore((s) => s.error.summary);
+  const stale = useCostStore((s) => s.stale.summary);
 
   if (error && !summary) return <ErrorState message={error} onRetry={onRetry} />;
   if (!summary) return loading ? <Skeleton lines={4} /> : <Empty>Select a tenant.</Empty>;
@@ -50,6 +51,7 @@ export function CostOverview({ onRetry }: { onRetry: () => void }) {
   return (
     <div className="overview">
       {error && <ErrorState message={error} onRetry={onRetry} />}
+      {stale !== null && <StaleNote at={stale} onRetry={onRetry} />}
       <div className="stats">
         <div className="stat total">
           <div className="stat-label">Total for the period</div>

@@ -1,6 +1,7 @@
 import { useMemo, useState } from 'react';
 import { EChart } from '../../shared/components/EChart';
-import { Empty, ErrorState, Skeleton } from '../../shared/components/States';
+import { Empty, ErrorState, Skeleton, StaleNote } from '../../shared/components/States';
+import { useCoarsePointer } from '../../shared/hooks/useCoarsePointer';
 import { useCostStore } from '../../shared/store/costStore';
 import { useUiStore } from '../../shared/store/uiStore';
 import { buildTrendSeries } from './series';
@@ -12,8 +13,10 @@ export function CostTrends({ onRetry }: { onRetry: () => void }) {
   const range = useCostStore((s) => s.currentCosts?.range);
   const loading = useCostStore((s) => s.loading.history);
   const error = useCostStore((s) => s.error.history);
+  const stale = useCostStore((s) => s.stale.history);
   const { theme, currency, drill } = useUiStore();
   const [stacked, setStacked] = useState(true);
+  const touch = useCoarsePointer();
 
   const series = useMemo(() => (range ? buildTrendSeries(points, range) : null), [points, range]);
   const option = useMemo(() => {
@@ -24,7 +27,8 @@ export function CostTrends({ onRetry }: { onRetry: () => void }) {
       grid: { left: 50, right: 20, top: 40, bottom: 70 },
       xAxis: { type: 'category', data: series.days, boundaryGap: false },
       yAxis: { type: 'value', name: currency },
-      dataZoom: [{ type: 'inside' }, { type: 'slider', bottom: 10 }],
+      // On a touch screen, dragging inside the chart would zoom instead of scrolling the page: slider only.
+      dataZoom: touch ? [{ type: 'slider', bottom: 10 }] : [{ type: 'inside' }, { type: 'slider', bottom: 10 }],
       series: [
         ...series.groups.map((g) => ({
           name: g.name,
@@ -38,7 +42,7 @@ export function CostTrends({ onRetry }: { onRetry: () => void }) {
         { name: '7-day average', type: 'line', showSymbol: false, lineStyle: { type: 'dashed', width: 2 }, data: series.average },
       ],
     };
-  }, [series, stacked, currency]);
+  }, [series, stacked, currency, touch]);
 
   let body: React.ReactNode;
   if (error) body = <ErrorState message={error} onRetry={onRetry} />;
@@ -54,6 +58,7 @@ export function CostTrends({ onRetry }: { onRetry: () => void }) {
           <input type="checkbox" checked={stacked} onChange={(e) => setStacked(e.target.checked)} /> stacked area
         </label>
       </div>
+      {stale !== null && !error && <StaleNote at={stale} onRetry={onRetry} />}
       {body}
     </div>
   );

@@ -27,7 +27,7 @@ export const COST_BREAKDOWN = /* GraphQL */ `
 export const COST_HISTORY = /* GraphQL */ `
   query CostHistory($tenant: String!, $range: TimeRangeInput!, $granularity: Granularity!, $groupBy: [Dimension!], $filter: CostFilterInput, $currency: String) {
     costHistory(tenant: $tenant, range: $range, granularity: $granularity, groupBy: $groupBy, filter: $filter, currency: $currency) {
-      bucket keys amount { ${MONEY} }
+      bucket keys events amount { ${MONEY} }
     }
   }`;
 

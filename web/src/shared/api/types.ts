@@ -32,6 +32,8 @@ export interface CostPoint {
   bucket: string;
   keys: string[];
   amount: Money;
+  /** Usage events counted in the bucket (a JSON number, or a decimal string above 2^53 − 1). */
+  events?: number | string;
 }
 export type Dimension = 'TENANT' | 'CATEGORY' | 'SUB_KIND' | 'PROVIDER' | 'SERVICE' | 'RESOURCE' | 'LABEL';
 export interface CostFilter {

@@ -1,8 +1,9 @@
 import { useCallback, useEffect, useRef } from 'react';
-import { drillQuery } from '../../features/breakdown/drill';
+import { drillQuery } from '../lib/drill';
 import { gql } from '../api/graphql';
 import { COST_BREAKDOWN, COST_HISTORY, COST_SUMMARY } from '../api/queries';
 import type { CostGroup, CostPoint, CostSummary } from '../api/types';
+import { cacheKey, offlineCache } from '../cache/offlineCache';
 import { resolveRange } from '../lib/range';
 import { useCostStore, type Section } from '../store/costStore';
 import { useUiStore } from '../store/uiStore';
@@ -24,25 +25,35 @@ export function useCostMonitoring(): { retry: (s: Section) => void } {
       const fresh = () => seq.current[section] === id;
       const vars = { tenant, range: resolveRange(range), currency };
       const { groupBy, filter } = drillQuery(drill);
+      const cache = offlineCache();
+      const key = cacheKey(section, { tenant, range, currency, drill });
       dispatch({ type: 'start', section });
       try {
+        let data: CostSummary | CostGroup[] | CostPoint[];
         if (section === 'summary') {
-          const d = await gql<{ costSummary: CostSummary }>(COST_SUMMARY, vars);
-          if (fresh()) dispatch({ type: 'summary', data: d.costSummary, at: Date.now() });
+          data = (await gql<{ costSummary: CostSummary }>(COST_SUMMARY, vars)).costSummary;
+          if (fresh()) dispatch({ type: 'summary', data, at: Date.now() });
         } else if (section === 'breakdown') {
-          const d = await gql<{ costBreakdown: CostGroup[] }>(COST_BREAKDOWN, { ...vars, groupBy: [groupBy], filter });
-          if (fresh()) dispatch({ type: 'breakdown', data: d.costBreakdown, at: Date.now() });
+          data = (await gql<{ costBreakdown: CostGroup[] }>(COST_BREAKDOWN, { ...vars, groupBy: [groupBy], filter })).costBreakdown;
+          if (fresh()) dispatch({ type: 'breakdown', data, at: Date.now() });
         } else {
-          const d = await gql<{ costHistory: CostPoint[] }>(COST_HISTORY, {
-            ...vars,
-            granularity: 'DAY',
-            groupBy: [groupBy],
-            filter,
-          });
-          if (fresh()) dispatch({ type: 'history', data: d.costHistory, at: Date.now() });
+          data = (
+            await gql<{ costHistory: CostPoint[] }>(COST_HISTORY, {
+              ...vars,
+              granularity: 'DAY',
+              groupBy: [groupBy],
+              filter,
+            })
+          ).costHistory;
+          if (fresh()) dispatch({ type: 'history', data, at: Date.now() });
         }
+        void cache.put(key, data);
       } catch (e) {
-        if (fresh()) dispatch({ type: 'fail', section, message: (e as Error).message });
+        // Fall back to the last answer for the same tenant, range, currency (and drill path).
+        const hit = await cache.get<never>(key); // typed by `section` below
+        if (!fresh()) return;
+        if (hit) dispatch({ type: 'cached', inner: { type: section, data: hit.data, at: hit.at } });
+        else dispatch({ type: 'fail', section, message: (e as Error).message });
       }
     },
     [tenant, range, currency, drill, dispatch],

@@ -9,7 +9,8 @@ export const LIVE_COALESCE_MS = 500;
 
 /**
  * Keeps one WebSocket to `/graphql/ws` (reconnecting with backoff), subscribes to the tenant's
- * `costUpdates`, and bumps `liveVersion` — coalesced — on each push and after each reconnect.
+ * `costUpdates`, and bumps `liveVersion` — coalesced — on each push, when the connection is lost
+ * and after each reconnect.
  */
 export function useRealTimeCosts(tenant: string | null): void {
   const client = useRef<Client | null>(null);
@@ -27,7 +28,12 @@ export function useRealTimeCosts(tenant: string | null): void {
     let wasOffline = false;
     client.current = createLiveClient((status, retryIn) => {
       setLive(status, retryIn);
-      if (status === 'offline') wasOffline = true;
+      if (status === 'offline' && !wasOffline) {
+        wasOffline = true;
+        // Refetch once: the fetches fail, so every section falls back to its cached answer and
+        // says how old it is, instead of silently showing numbers that no longer update.
+        bump.current();
+      }
       if (status === 'live' && wasOffline) {
         wasOffline = false;
         bump.current(); // catch up on what happened while disconnected

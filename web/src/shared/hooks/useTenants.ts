@@ -1,7 +1,10 @@
 import { useCallback, useEffect, useState } from 'react';
 import { gql } from '../api/graphql';
+import { offlineCache } from '../cache/offlineCache';
 import { TENANTS } from '../api/queries';
 import { useUiStore } from '../store/uiStore';
+
+const TENANTS_KEY = '["tenants"]';
 
 /** The tenant list; refreshed on live updates and, while empty, every 5 s. Picks the first tenant if none is selected. */
 export function useTenants(): { tenants: string[]; error: string | null; reload: () => void } {
@@ -17,8 +20,17 @@ export function useTenants(): { tenants: string[]; error: string | null; reload:
         setError(null);
         const { tenant, setTenant } = useUiStore.getState();
         if (!tenant && d.tenants.length) setTenant(d.tenants[0]);
+        void offlineCache().put(TENANTS_KEY, d.tenants);
       })
-      .catch((e: Error) => setError(e.message));
+      .catch(async (e: Error) => {
+        setError(e.message);
+        // Offline: the last known list lets the cached costs of a tenant be shown.
+        const hit = await offlineCache().get<string[]>(TENANTS_KEY);
+        if (!hit?.data.length) return;
+        setTenants((t) => (t.length ? t : hit.data));
+        const { tenant, setTenant } = useUiStore.getState();
+        if (!tenant) setTenant(hit.data[0]);
+      });
   }, []);
 
   useEffect(reload, [reload, liveVersion, live === 'live']);

@@ -45,3 +45,38 @@ export function formatMoney(amount: string, currency: string, exact = false): st
 export function isNegative(amount: string): boolean {
   return split(amount).neg && /[1-9]/.test(amount);
 }
+
+function toScaled(amount: string, places: number): bigint {
+  const { neg, int, frac } = split(amount);
+  const v = BigInt(int + frac.padEnd(places, '0').slice(0, places));
+  return neg ? -v : v;
+}
+
+function fracLen(amount: string): number {
+  return split(amount).frac.length;
+}
+
+function fromScaled(v: bigint, places: number): string {
+  const neg = v < 0n;
+  const digits = (neg ? -v : v).toString().padStart(places + 1, '0');
+  const int = digits.slice(0, digits.length - places);
+  const frac = places ? digits.slice(digits.length - places).replace(/0+$/, '') : '';
+  return (neg ? '-' : '') + int + (frac ? '.' + frac : '');
+}
+
+/** Exact sum of decimal strings ("0.1" + "0.2" = "0.3"), trailing fraction zeros dropped. */
+export function sumDecimals(amounts: string[]): string {
+  const places = amounts.reduce((m, a) => Math.max(m, fracLen(a)), 0);
+  return fromScaled(
+    amounts.reduce((s, a) => s + toScaled(a, places), 0n),
+    places,
+  );
+}
+
+/** Exact comparison of two decimal strings: -1, 0 or 1. */
+export function compareDecimals(a: string, b: string): number {
+  const places = Math.max(fracLen(a), fracLen(b));
+  const x = toScaled(a, places);
+  const y = toScaled(b, places);
+  return x < y ? -1 : x > y ? 1 : 0;
+}

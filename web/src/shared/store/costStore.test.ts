@@ -36,15 +36,19 @@ describe('costReducer', () => {
 });
 
 describe('uiStore drill', () => {
-  it('drills at most two levels, goes back, and resets on tenant change', () => {
+  it('drills at most to a service, goes back, and resets on tenant change', () => {
     const ui = useUiStore.getState();
     ui.setTenant('acme');
     ui.drillInto('hosting');
     ui.drillInto('compute');
     ui.drillInto('ec2');
-    expect(useUiStore.getState().drill).toEqual(['hosting', 'compute']);
+    ui.drillInto('i-0abc');
+    expect(useUiStore.getState().drill).toEqual(['hosting', 'compute', 'ec2']);
     ui.setCurrency('EUR');
-    expect(useUiStore.getState().drill).toEqual(['hosting', 'compute']);
+    expect(useUiStore.getState().drill).toEqual(['hosting', 'compute', 'ec2']);
+    ui.setDrill(['api', 'requests', 'api-gateway', 'gw/public']);
+    expect(useUiStore.getState().drill).toEqual(['api', 'requests', 'api-gateway']);
+    ui.setDrill(['hosting', 'compute']);
     ui.drillTo(1);
     expect(useUiStore.getState().drill).toEqual(['hosting']);
     ui.setTenant('globex');

@@ -19,7 +19,14 @@ export interface CostState {
   error: Record<Section, string | null>;
   /** Epoch ms of the last successful load of any section. */
   lastUpdated: number | null;
+  /** When a section shows cached data because its fetch failed: the epoch ms that data is from. */
+  stale: Record<Section, number | null>;
 }
+
+type FreshAction =
+  | { type: 'summary'; data: CostSummary; at: number }
+  | { type: 'breakdown'; data: CostGroup[]; at: number }
+  | { type: 'history'; data: CostPoint[]; at: number };
 
 export type CostAction =
   | { type: 'start'; section: Section }
@@ -27,6 +34,8 @@ export type CostAction =
   | { type: 'breakdown'; data: CostGroup[]; at: number }
   | { type: 'history'; data: CostPoint[]; at: number }
   | { type: 'fail'; section: Section; message: string }
+  /** A fetch failed and the offline cache had this section's last answer (fetched at `inner.at`). */
+  | { type: 'cached'; inner: FreshAction }
   | { type: 'reset' };
 
 export const initialCostState: CostState = {
@@ -39,6 +48,7 @@ export const initialCostState: CostState = {
   loading: { summary: false, breakdown: false, history: false },
   error: { summary: null, breakdown: null, history: null },
   lastUpdated: null,
+  stale: { summary: null, breakdown: null, history: null },
 };
 
 function done(s: CostState, section: Section, at: number): Partial<CostState> {
@@ -46,6 +56,7 @@ function done(s: CostState, section: Section, at: number): Partial<CostState> {
     loading: { ...s.loading, [section]: false },
     error: { ...s.error, [section]: null },
     lastUpdated: at,
+    stale: { ...s.stale, [section]: null },
   };
 }
 
@@ -62,6 +73,10 @@ export function costReducer(s: CostState, a: CostAction): CostState {
       return { ...s, ...done(s, 'history', a.at), historicalCosts: a.data };
     case 'fail':
       return { ...s, loading: { ...s.loading, [a.section]: false }, error: { ...s.error, [a.section]: a.message } };
+    case 'cached': {
+      const next = costReducer(s, a.inner);
+      return { ...next, lastUpdated: s.lastUpdated ?? a.inner.at, stale: { ...next.stale, [a.inner.type]: a.inner.at } };
+    }
     case 'reset':
       return initialCostState;
   }

@@ -1,15 +1,20 @@
 import { create } from 'zustand';
 import type { LiveStatus } from '../api/ws';
+import { MAX_DRILL } from '../lib/drill';
 import type { RangeSpec } from '../lib/range';
 
 export type Theme = 'light' | 'dark';
-export type View = 'overview' | 'budgets' | 'alerts' | 'recommendations';
+/** The views of the navigation; budgets, alerts and recommendations are labelled places for their issues. */
+export type View = 'overview' | 'utilization' | 'budgets' | 'alerts' | 'recommendations';
 
 export interface UiState {
   tenant: string | null;
   range: RangeSpec;
   currency: string;
-  /** Breakdown drill path: [] → categories, [category] → sub-kinds, [category, subKind] → services. */
+  /**
+   * The drill filter every breakdown view follows: [] → categories, [category] → sub-kinds,
+   * [category, subKind] → services, [category, subKind, service] → resources.
+   */
   drill: string[];
   theme: Theme;
   view: View;
@@ -25,13 +30,13 @@ export interface UiActions {
   setCurrency(c: string): void;
   drillInto(key: string): void;
   drillTo(depth: number): void;
+  /** Replaces the whole drill path (cut to the deepest level), e.g. from a treemap or Sankey click. */
+  setDrill(path: string[]): void;
   toggleTheme(): void;
   setView(v: View): void;
   setLive(s: LiveStatus, retryInMs?: number): void;
   bumpLive(): void;
 }
-
-export const MAX_DRILL = 2;
 
 function initialTheme(): Theme {
   try {
@@ -59,6 +64,7 @@ export const useUiStore = create<UiState & UiActions>((set) => ({
   setCurrency: (currency) => set({ currency }),
   drillInto: (key) => set((s) => (s.drill.length >= MAX_DRILL ? s : { drill: [...s.drill, key] })),
   drillTo: (depth) => set((s) => ({ drill: s.drill.slice(0, depth) })),
+  setDrill: (path) => set({ drill: path.slice(0, MAX_DRILL) }),
   toggleTheme: () =>
     set((s) => {
       const theme = s.theme === 'light' ? 'dark' : 'light';
