@@ -282,7 +282,9 @@ async fn distributed_chaos_totals_equal_the_ledger_through_aggregator_kills() {
     let sent_in = started.elapsed();
 
     // Wait until everything is counted, then compare every tenant × day exactly.
-    let deadline = Instant::now() + Duration::from_secs(300);
+    // The aggregator runs at a few thousand events/s on a loaded 2-core machine with Cassandra;
+    // allow 1 ms per event on top of two minutes.
+    let deadline = Instant::now() + Duration::from_secs(120 + distinct / 1000);
     let tenant_names: Vec<String> = (0..tenants).map(|t| format!("t{t:03}")).collect();
     loop {
         let mut counted = 0u64;
@@ -298,7 +300,7 @@ async fn distributed_chaos_totals_equal_the_ledger_through_aggregator_kills() {
             );
             break;
         }
-        tokio::time::sleep(Duration::from_secs(1)).await;
+        tokio::time::sleep(Duration::from_secs(2)).await;
     }
     let visible_in = started.elapsed();
     let mut mismatches = Vec::new();
