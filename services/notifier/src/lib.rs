@@ -1,5 +1,37 @@
-//! The notifier (not built yet).
+//! The notifier: delivers alert notifications to Slack, Microsoft Teams, PagerDuty, signed
+//! webhooks, SMS (Twilio-compatible) and email (SMTP), with per-channel rate limits, retries with
+//! exponential backoff and jitter, dead letters, and delivery status per alert × channel.
 //!
-//! It will consume the alerts topic and page on-call teams (Slack, email, PagerDuty, webhooks)
-//! with retries and dead-lettering. Tracked by the budgets-and-alerts issue; `costwatch notifier`
-//! refuses to start until then.
+//! ```text
+//! Notification ─► Notifier::deliver ─┬─► channel 1: token bucket → send → retry/backoff → status
+//!                                    ├─► channel 2: …                                (DeliveryLog)
+//!                                    └─► …          gives up → DeadLetter
+//! ```
+//!
+//! Errors are classified once ([`SendError`]): 4xx other than 408/429 are permanent and
+//! dead-lettered at once; 5xx, 408, 429, timeouts and connection failures are retried, waiting
+//! for the receiver's `Retry-After` when it sends one.
+
+pub mod channels;
+pub mod config;
+pub mod engine;
+pub mod error;
+mod http;
+pub mod log;
+pub mod notification;
+pub mod rate_limit;
+pub mod retry;
+pub mod secret;
+
+pub use channels::Channel;
+pub use channels::webhook::{SignatureError, verify_signature};
+pub use config::NotifierConfig;
+pub use engine::{DeliveryOutcome, DeliveryReport, Notifier};
+pub use error::{ConfigError, ConfigProblem, SendError};
+pub use log::{
+    DeadLetter, DeliveryLog, DeliveryState, DeliveryStatus, InMemoryDeliveryLog, LogError,
+};
+pub use notification::{AlertState, Field, Notification, Severity};
+pub use rate_limit::RateLimit;
+pub use retry::RetryPolicy;
+pub use secret::Secret;

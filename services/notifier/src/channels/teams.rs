@@ -1,0 +1,78 @@
+//! Microsoft Teams incoming webhook (or Workflows webhook) with an Adaptive Card.
+
+use async_trait::async_trait;
+use serde_json::{Value, json};
+
+use super::Channel;
+use crate::config::TeamsConfig;
+use crate::error::SendError;
+use crate::notification::Notification;
+
+pub struct TeamsChannel {
+    http: reqwest::Client,
+    config: TeamsConfig,
+}
+
+impl TeamsChannel {
+    pub fn new(http: reqwest::Client, config: TeamsConfig) -> Self {
+        TeamsChannel { http, config }
+    }
+}
+
+#[async_trait]
+impl Channel for TeamsChannel {
+    async fn send(&self, notification: &Notification) -> Result<(), SendError> {
+        let request = self
+            .http
+            .post(self.config.webhook_url.expose())
+            .json(&payload(notification));
+        crate::http::send(request).await
+    }
+}
+
+/// A `message` with one Adaptive Card attachment (version 1.4, what Teams renders).
+pub fn payload(notification: &Notification) -> Value {
+    use crate::notification::{AlertState, Severity};
+    let color = match (notification.state, notification.severity) {
+        (AlertState::Resolved, _) => "Good",
+        (_, Severity::Critical | Severity::Error) => "Attention",
+        (_, Severity::Warning) => "Warning",
+        _ => "Default",
+    };
+    let mut facts: Vec<Value> = vec![
+        json!({"title": "State", "value": notification.state.as_str()}),
+        json!({"title": "Severity", "value": notification.severity.as_str()}),
+        json!({"title": "Tenant", "value": notification.tenant}),
+        json!({"title": "Occurred at", "value": notification.occurred_at.to_rfc3339()}),
+    ];
+    facts.extend(
+        notification
+            .fields
+            .iter()
+            .map(|f| json!({"title": f.name, "value": f.value})),
+    );
+    let actions: Vec<Value> = notification
+        .link
+        .iter()
+        .map(|link| json!({"type": "Action.OpenUrl", "title": "Open in Costwatch", "url": link}))
+        .collect();
+    json!({
+        "type": "message",
+        "attachments": [{
+            "contentType": "application/vnd.microsoft.card.adaptive",
+            "contentUrl": null,
+            "content": {
+                "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+                "type": "AdaptiveCard",
+                "version": "1.4",
+                "body": [
+                    {"type": "TextBlock", "text": notification.title, "weight": "Bolder",
+                     "size": "Medium", "color": color, "wrap": true},
+                    {"type": "TextBlock", "text": notification.summary, "wrap": true},
+                    {"type": "FactSet", "facts": facts},
+                ],
+                "actions": actions,
+            },
+        }],
+    })
+}
