@@ -10,7 +10,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo)
 HTTP ?= 127.0.0.1:8080
 DATA_DIR ?= ./data
 
-.PHONY: test-chaos run build test lint fmt fmt-check clippy unit bench eval dev-stack dev-stack-stop run-distributed toolchain web-deps web-build web-test browser adapters bench-web
+.PHONY: test-chaos bench-distributed run build test lint fmt fmt-check clippy unit bench eval dev-stack dev-stack-stop run-distributed toolchain web-deps web-build web-test browser adapters bench-web
 
 toolchain:
 	@command -v cargo >/dev/null || { echo "cargo not found: install Rust with rustup (https://rustup.rs)"; exit 1; }
@@ -78,6 +78,12 @@ test: lint unit adapters web-test
 
 bench: toolchain
 	$(CARGO) bench -p costwatch-integration-tests --bench ingest_to_push
+
+# Distributed mode on the dev stack (release services): end-to-end throughput next to Kafka's own
+# ProducerPerformance, and ingest -> push latency at fixed offered rates (BENCH_RATES).
+bench-distributed: toolchain
+	deploy/dev/stack.sh start
+	$(CARGO) bench -p costwatch --bench distributed; rc=$$?; deploy/dev/stack.sh stop; exit $$rc
 
 # The dashboard: first contentful paint in chromium against a real `costwatch up` (debug build,
 # like the end-to-end test) and the initial JS bundle (gzip) against all JS. Numbers, not pass/fail.

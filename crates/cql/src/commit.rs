@@ -17,6 +17,7 @@ use crate::writeset::{CellWrite, DeadLetterWrite, MeterWrite, WriteSet, cell_key
 type CellOutcome = Result<(CellWrite, RollupKey, RollupValue), StoreError>;
 
 /// A consumer's row in `consumer_positions`.
+#[derive(Debug, Clone)]
 pub(crate) struct PositionRow {
     pub offsets: BTreeMap<u32, u64>,
     pub last_commit: i64,
@@ -54,6 +55,19 @@ fn applied(result: scylla::response::query_result::QueryResult) -> Result<bool, 
 }
 
 impl CqlStore {
+    /// The row as this instance last committed it, else as stored. A cached row may be stale only
+    /// if another instance committed since; then the compare-and-set fails and the cache is
+    /// dropped, so staleness can cost a retry but never a wrong write.
+    pub(crate) async fn known_position_row(
+        &self,
+        consumer: &str,
+    ) -> Result<Option<PositionRow>, StoreError> {
+        if let Some(row) = self.rows.lock().ok().and_then(|r| r.get(consumer).cloned()) {
+            return Ok(Some(row));
+        }
+        self.position_row(consumer).await
+    }
+
     pub(crate) async fn position_row(
         &self,
         consumer: &str,
@@ -120,17 +134,28 @@ impl CqlStore {
             // `positions()` (this instance or another) completes the commit from its record.
             self.apply(&writes, ts).await?;
             self.applied.lock().await.insert(c.consumer.clone(), ts);
-            Ok::<_, StoreError>(new_values)
+            let row = PositionRow {
+                offsets: c.positions.clone(),
+                last_commit: ts,
+                pending: Some(ts),
+            };
+            Ok::<_, StoreError>((new_values, row))
         }
         .await;
         match outcome {
-            Ok(new_values) => {
+            Ok((new_values, row)) => {
                 self.remember_cells(new_values);
+                if let Ok(mut rows) = self.rows.lock() {
+                    rows.insert(c.consumer.clone(), row);
+                }
                 Ok(())
             }
             Err(e) => {
-                // Fenced or failed: another writer may own the cells now.
+                // Fenced or failed: another writer may own the cells and the positions now.
                 self.clear_cell_cache();
+                if let Ok(mut rows) = self.rows.lock() {
+                    rows.remove(&c.consumer);
+                }
                 Err(e)
             }
         }
@@ -144,7 +169,7 @@ impl CqlStore {
         let fenced = || StoreError::Fenced {
             consumer: c.consumer.clone(),
         };
-        let row = self.position_row(&c.consumer).await?;
+        let row = self.known_position_row(&c.consumer).await?;
         self.recover(&c.consumer, &row).await?;
         let current = row.as_ref().map(|r| r.offsets.clone()).unwrap_or_default();
         if current != c.expected_positions {

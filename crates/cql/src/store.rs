@@ -32,6 +32,8 @@ pub struct CqlStore {
     pub(crate) applied: Mutex<HashMap<String, i64>>,
     /// Write-through cache of rollup cells this instance committed (see `cached_cell`).
     pub(crate) cells: std::sync::Mutex<BTreeMap<RollupKey, RollupValue>>,
+    /// Position rows this instance committed (see `known_position_row`).
+    pub(crate) rows: std::sync::Mutex<HashMap<String, crate::commit::PositionRow>>,
     pub(crate) keyspace: String,
 }
 
@@ -67,6 +69,7 @@ impl CqlStore {
             st,
             applied: Mutex::new(HashMap::new()),
             cells: std::sync::Mutex::new(BTreeMap::new()),
+            rows: std::sync::Mutex::new(HashMap::new()),
             keyspace: keyspace.to_string(),
         })
     }
@@ -75,7 +78,7 @@ impl CqlStore {
 #[async_trait]
 impl CostStore for CqlStore {
     async fn positions(&self, consumer: &str) -> Result<BTreeMap<u32, u64>, StoreError> {
-        let row = self.position_row(consumer).await?;
+        let row = self.known_position_row(consumer).await?;
         // Complete a commit that passed its fencing point but may not have been applied, before
         // the caller reads anything that depends on it.
         self.recover(consumer, &row).await?;

@@ -18,12 +18,14 @@ use rdkafka::client::DefaultClientContext;
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::error::RDKafkaErrorCode;
-use rdkafka::message::{Header, Message, OwnedHeaders};
+use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
-use rdkafka::{Offset, TopicPartitionList};
 use tokio::sync::Mutex;
 
+mod reader;
 mod updates;
+
+use reader::Reader;
 pub use updates::KafkaCostUpdates;
 
 /// Header naming the payload's type and version.
@@ -93,12 +95,6 @@ pub struct KafkaUsageLog {
     partitions: u32,
 }
 
-/// One consumer, re-assigned only when a read does not continue where the last one stopped.
-struct Reader {
-    consumer: StreamConsumer,
-    position: Option<(u32, u64)>,
-}
-
 impl KafkaUsageLog {
     pub async fn connect(o: &KafkaOptions) -> Result<KafkaUsageLog, KafkaError> {
         let producer: FutureProducer = ClientConfig::new()
@@ -129,10 +125,7 @@ impl KafkaUsageLog {
             .ok_or_else(|| KafkaError::NoPartitions(o.topic.clone()))?;
         Ok(KafkaUsageLog {
             producer,
-            reader: Mutex::new(Reader {
-                consumer,
-                position: None,
-            }),
+            reader: Mutex::new(Reader::new(consumer, o.topic.clone())),
             topic: o.topic.clone(),
             partitions,
         })
@@ -179,47 +172,11 @@ impl UsageLog for KafkaUsageLog {
         if partition >= self.partitions {
             return Err(BusError::NoSuchPartition(partition));
         }
-        let mut reader = self.reader.lock().await;
-        if reader.position != Some((partition, from)) {
-            let mut tpl = TopicPartitionList::new();
-            let offset = i64::try_from(from).map_err(unavailable)?;
-            tpl.add_partition_offset(&self.topic, partition as i32, Offset::Offset(offset))
-                .map_err(unavailable)?;
-            reader.consumer.assign(&tpl).map_err(unavailable)?;
-            reader.position = Some((partition, from));
-        }
-        let mut records = Vec::new();
-        let deadline = tokio::time::Instant::now() + wait;
-        // Wait up to `wait` for the first record, then take what is already there.
-        let gap = Duration::from_millis(5);
-        while records.len() < max {
-            let until = if records.is_empty() {
-                deadline
-            } else {
-                tokio::time::Instant::now() + gap
-            };
-            let Ok(next) = tokio::time::timeout_at(until, reader.consumer.recv()).await else {
-                break;
-            };
-            let msg = next.map_err(unavailable)?;
-            let offset = u64::try_from(msg.offset()).map_err(unavailable)?;
-            let event = msg
-                .payload()
-                .ok_or_else(|| "empty payload".to_string())
-                .and_then(|p| serde_json::from_slice::<UsageEvent>(p).map_err(|e| e.to_string()))
-                .map_err(|reason| BusError::Corrupt {
-                    partition,
-                    offset,
-                    reason,
-                })?;
-            records.push(LogRecord {
-                partition,
-                offset,
-                event,
-            });
-            reader.position = Some((partition, offset + 1));
-        }
-        Ok(records)
+        self.reader
+            .lock()
+            .await
+            .read(partition, from, max, wait)
+            .await
     }
 
     fn partitions(&self) -> u32 {

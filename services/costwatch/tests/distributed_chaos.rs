@@ -10,7 +10,7 @@
 //! (default 3), COSTWATCH_CHAOS_TENANTS (default 100), COSTWATCH_CHAOS_BROKER_RESTART (0/1).
 
 use std::collections::BTreeMap;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -18,18 +18,14 @@ use std::time::{Duration, Instant};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
+mod support;
+use support::distributed::{Stack, graphql, wait_healthy};
+
 fn env_or(name: &str, default: usize) -> usize {
     std::env::var(name)
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
 }
 
 /// splitmix64: a deterministic hash of the event index.
@@ -58,64 +54,6 @@ fn event_json(i: u64, tenants: u64) -> Value {
         "resource": format!("i-{}", mix(i ^ 3) % 17), "metric": "vcpu_hours", "quantity": "1",
         "unit": "hour", "cost": {"amount": amount.to_string(), "currency": "USD"}
     })
-}
-
-struct Proc(Child);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-struct Stack {
-    env: Vec<(String, String)>,
-}
-
-impl Stack {
-    fn command(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_costwatch"));
-        c.args(args)
-            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-            .env("COSTWATCH_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit());
-        c
-    }
-
-    fn spawn(&self, service: &str) -> Proc {
-        Proc(
-            self.command(&[service])
-                .spawn()
-                .expect("spawn costwatch service"),
-        )
-    }
-}
-
-async fn wait_healthy(client: &reqwest::Client, base: &str) {
-    for _ in 0..400 {
-        if let Ok(r) = client.get(format!("{base}/healthz")).send().await
-            && r.status().is_success()
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("no healthy service at {base}");
-}
-
-async fn graphql(client: &reqwest::Client, base: &str, query: String) -> Option<Value> {
-    let v: Value = client
-        .post(format!("{base}/graphql"))
-        .json(&json!({ "query": query }))
-        .send()
-        .await
-        .ok()?
-        .json()
-        .await
-        .ok()?;
-    v.get("data").cloned()
 }
 
 const RANGE: &str = r#"{from:"2026-11-01T00:00:00Z",to:"2026-12-01T00:00:00Z"}"#;
@@ -170,41 +108,7 @@ async fn distributed_chaos_totals_equal_the_ledger_through_aggregator_kills() {
     let order: Vec<u64> = keyed.into_iter().map(|(_, i)| i).collect();
     let sends = order.len();
 
-    let run = uuid::Uuid::new_v4().simple().to_string();
-    let (collector_http, gateway_http) = (free_port(), free_port());
-    let stack = Stack {
-        env: vec![
-            (
-                "COSTWATCH_KEYSPACE".into(),
-                format!("cw_chaos_{}", &run[..12]),
-            ),
-            ("COSTWATCH_USAGE_TOPIC".into(), format!("chaos-usage-{run}")),
-            (
-                "COSTWATCH_UPDATES_TOPIC".into(),
-                format!("chaos-updates-{run}"),
-            ),
-            (
-                "COSTWATCH_COLLECTOR_HTTP".into(),
-                format!("127.0.0.1:{collector_http}"),
-            ),
-            (
-                "COSTWATCH_COLLECTOR_GRPC".into(),
-                format!("127.0.0.1:{}", free_port()),
-            ),
-            (
-                "COSTWATCH_GATEWAY_HTTP".into(),
-                format!("127.0.0.1:{gateway_http}"),
-            ),
-        ],
-    };
-    let migrated = stack
-        .command(&["migrate", "--target", "distributed"])
-        .status()
-        .expect("migrate");
-    assert!(
-        migrated.success(),
-        "costwatch migrate --target distributed failed"
-    );
+    let stack = Stack::migrated();
     let _collector = stack.spawn("collector");
     let _gateway = stack.spawn("gateway");
     let mut aggregator = stack.spawn("aggregator");
@@ -212,8 +116,7 @@ async fn distributed_chaos_totals_equal_the_ledger_through_aggregator_kills() {
         .timeout(Duration::from_secs(10))
         .build()
         .expect("client");
-    let collector = format!("http://127.0.0.1:{collector_http}");
-    let gateway = format!("http://127.0.0.1:{gateway_http}");
+    let (collector, gateway) = (stack.collector.clone(), stack.gateway.clone());
     wait_healthy(&client, &collector).await;
     wait_healthy(&client, &gateway).await;
 
