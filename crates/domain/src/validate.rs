@@ -179,13 +179,6 @@ pub fn parse_event(
             None
         }
         Some(v) => match decimal(v) {
-            Ok(q) if q.is_sign_negative() && !q.is_zero() => {
-                f.err(
-                    "quantity",
-                    "must not be negative (send a negative cost.amount for credits)",
-                );
-                None
-            }
             Ok(q) => Some(q),
             Err(r) => {
                 f.err("quantity", r);
@@ -220,6 +213,21 @@ pub fn parse_event(
         }
     };
     let cost = parse_cost(&mut f);
+    // A billed event may carry a negative quantity: billing exports refund or correct usage that
+    // way (with a negative cost). An unbilled event drives the tenant's monthly pricing meter,
+    // which must never run backwards, so its quantity stays non-negative.
+    let quantity = match (quantity, &cost) {
+        (Some(q), Some(Some(_))) => Some(q),
+        (Some(q), _) if q.is_sign_negative() && !q.is_zero() => {
+            f.err(
+                "quantity",
+                "must not be negative unless the event carries a cost (a billed refund or \
+                 correction); send a negative cost.amount for credits",
+            );
+            None
+        }
+        (q, _) => q,
+    };
     let labels = parse_labels(&mut f);
 
     if !f.errors.is_empty() {
@@ -470,6 +478,31 @@ mod tests {
         let errs = parse_batch(&batch, now()).unwrap_err();
         assert!(errs.iter().all(|e| e.index == 1));
         assert_eq!(parse_batch(&[valid(), valid()], now()).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn negative_quantities_are_admitted_only_on_billed_events() {
+        let mut refund = valid();
+        refund["quantity"] = json!("-0.001389");
+        refund["cost"] = json!({"amount": "-0.01288992", "currency": "USD"});
+        let e = parse_event(0, &refund, now()).unwrap();
+        assert_eq!(e.quantity.to_string(), "-0.001389");
+
+        let mut unbilled = refund.clone();
+        unbilled.as_object_mut().unwrap().remove("cost");
+        let errs = parse_event(0, &unbilled, now()).unwrap_err();
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert_eq!(errs[0].field, "quantity");
+
+        // An invalid cost does not make the event billed.
+        let mut bad_cost = refund;
+        bad_cost["cost"]["currency"] = json!("usd");
+        let fields: Vec<_> = parse_event(0, &bad_cost, now())
+            .unwrap_err()
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
+        assert!(fields.contains(&"quantity".to_string()), "{fields:?}");
     }
 
     #[test]

@@ -8,6 +8,7 @@ use costwatch::distributed::{self, DistributedConfig, Role};
 use costwatch::{Platform, UpConfig};
 use figment::providers::Serialized;
 
+mod import;
 
 #[derive(Parser)]
 #[command(
@@ -26,6 +27,8 @@ enum Command {
     Up(UpArgs),
     /// Apply schema migrations to the configured stores.
     Migrate(MigrateArgs),
+    /// Import billing files (FOCUS or AWS CUR CSV, plain or gzip) into a running Costwatch.
+    Import(import::ImportArgs),
     /// Distributed mode: the collector service (ingest over HTTP and gRPC → Kafka).
     Collector(ServiceArgs),
     /// Distributed mode: the cost aggregator (Kafka → CQL projections, cost updates).
@@ -238,6 +241,7 @@ async fn main() -> ExitCode {
     costwatch_telemetry::init("costwatch");
     match cli.command {
         Command::Up(args) => up(args).await,
+        Command::Import(args) => import::run(args).await,
         Command::Migrate(args) => migrate(args).await,
         Command::Collector(args) => run_service(Role::Collector, args).await,
         Command::Aggregator(args) => run_service(Role::Aggregator, args).await,

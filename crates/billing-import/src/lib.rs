@@ -1,0 +1,72 @@
+//! Billing-file import: FOCUS 1.0–1.2 (and 1.3 column names) and AWS CUR 2.0 (and legacy CUR)
+//! CSV files, plain or gzip, mapped row by row to Costwatch usage events.
+//!
+//! Pure parsing and mapping: no network. Everything streams from any [`std::io::Read`] one
+//! record at a time, so memory does not grow with the file. Each mapped event is checked with
+//! the same validator the collector runs ([`costwatch_domain::validate::parse_event`]), so a file
+//! that validates here is accepted by `POST /v1/events`.
+//!
+//! How rows become events is documented in `README.md` next to this crate.
+
+mod cur;
+mod draft;
+mod focus;
+mod reader;
+mod row;
+pub mod source;
+
+pub use reader::{EventReader, ValidationReport, validate};
+pub use row::{RowError, parse_timestamp};
+
+use chrono::{DateTime, Utc};
+use costwatch_domain::TenantId;
+
+/// The kind of billing file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// FinOps FOCUS 1.0, 1.1, 1.2 (1.3's ServiceProviderName/HostProviderName accepted).
+    Focus,
+    /// AWS Cost and Usage Report 2.0 (`line_item_*` columns); legacy CUR (`lineItem/*`) too.
+    Cur,
+}
+
+impl Format {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Focus => "focus",
+            Format::Cur => "cur",
+        }
+    }
+}
+
+/// Who the events belong to and how they are checked.
+#[derive(Debug, Clone)]
+pub struct ImportOptions {
+    /// Tenant of every row, or of the rows whose tenant column is empty.
+    pub tenant: Option<TenantId>,
+    /// Column whose value is the row's tenant (e.g. `SubAccountId`).
+    pub tenant_column: Option<String>,
+    /// The validator refuses timestamps more than 24h after this instant.
+    pub now: DateTime<Utc>,
+}
+
+impl ImportOptions {
+    pub fn for_tenant(tenant: TenantId) -> ImportOptions {
+        ImportOptions {
+            tenant: Some(tenant),
+            tenant_column: None,
+            now: Utc::now(),
+        }
+    }
+}
+
+/// A problem that stops reading the file at all (as opposed to one broken row).
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("reading the file failed: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("the header is not usable: {}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; "))]
+    Header(Vec<RowError>),
+    #[error("neither a default tenant nor a tenant column was given")]
+    NoTenant,
+}

@@ -1,0 +1,236 @@
+//! Streaming a billing file into validated wire events, one CSV record at a time.
+
+use std::io::Read;
+
+use serde_json::Value;
+
+use crate::draft::Field;
+use crate::row::{Columns, Row, RowError};
+use crate::{Format, ImportError, ImportOptions, cur, focus};
+
+/// Yields, per data row, the validated wire event or every problem of that row.
+pub struct EventReader<R: Read> {
+    format: Format,
+    csv: csv::Reader<R>,
+    cols: Columns,
+    tenant_column: Option<String>,
+    opts: ImportOptions,
+    record: csv::StringRecord,
+    row: u64,
+    /// The csv crate counts a CRLF line only when it reads the next record, so its line numbers
+    /// run one behind on CRLF files; this corrects them (0 for LF files).
+    line_offset: u64,
+    done: bool,
+}
+
+impl<R: Read> EventReader<R> {
+    /// Reads and checks the header; a missing mandatory column fails here, before any row.
+    pub fn new(format: Format, reader: R, opts: ImportOptions) -> Result<Self, ImportError> {
+        if opts.tenant.is_none() && opts.tenant_column.is_none() {
+            return Err(ImportError::NoTenant);
+        }
+        let mut csv = csv::ReaderBuilder::new()
+            .has_headers(true)
+            .flexible(false)
+            .from_reader(reader);
+        let header = match csv.headers() {
+            Ok(h) => h.clone(),
+            Err(e) => return Err(header_error(e)),
+        };
+        let cols = match format {
+            Format::Focus => Columns::new(&header, str::to_string),
+            Format::Cur => Columns::new(&header, cur::normalise_column),
+        };
+        let mut missing = match format {
+            Format::Focus => focus::missing_columns(&cols),
+            Format::Cur => cur::missing_columns(&cols),
+        };
+        let tenant_column = opts.tenant_column.as_deref().map(|c| match format {
+            Format::Focus => c.to_string(),
+            Format::Cur => cur::normalise_column(c),
+        });
+        if let Some(tc) = &tenant_column
+            && !cols.has(tc)
+        {
+            missing.push((
+                tc.clone(),
+                "the tenant column is not in the header".to_string(),
+            ));
+        }
+        if !missing.is_empty() {
+            return Err(ImportError::Header(
+                missing
+                    .into_iter()
+                    .map(|(column, reason)| RowError {
+                        row: 0,
+                        line: 1,
+                        column,
+                        reason,
+                    })
+                    .collect(),
+            ));
+        }
+        // After the header the next record starts on line 2.
+        let line_offset = 2u64.saturating_sub(csv.position().line());
+        Ok(EventReader {
+            line_offset,
+            format,
+            csv,
+            cols,
+            tenant_column,
+            opts,
+            record: csv::StringRecord::new(),
+            row: 0,
+            done: false,
+        })
+    }
+
+    /// Data rows read so far.
+    pub fn rows_read(&self) -> u64 {
+        self.row
+    }
+
+    fn map_record(&self, line: u64) -> Result<Value, Vec<RowError>> {
+        let mut row = Row::new(&self.cols, &self.record);
+        let tenant = self.tenant(&mut row);
+        let draft = match self.format {
+            Format::Focus => focus::map(&mut row),
+            Format::Cur => cur::map(&mut row),
+        };
+        let as_errors = |errors: Vec<(String, String)>| {
+            errors
+                .into_iter()
+                .map(|(column, reason)| RowError {
+                    row: self.row,
+                    line,
+                    column,
+                    reason,
+                })
+                .collect::<Vec<_>>()
+        };
+        match (tenant, draft) {
+            (Some(tenant), Some(draft)) if row.errors.is_empty() => {
+                let mut draft = draft;
+                draft.tenant = tenant;
+                draft.finish(self.row, line, self.opts.now)
+            }
+            _ => Err(as_errors(row.errors)),
+        }
+    }
+
+    /// The row's tenant: its tenant column when given and not empty, else the default tenant.
+    fn tenant(&self, row: &mut Row<'_>) -> Option<Field> {
+        if let Some(column) = &self.tenant_column
+            && let Some(value) = row.opt(column)
+        {
+            return match costwatch_domain::TenantId::parse(value) {
+                Ok(t) => Some(Field::new(t.as_str(), column)),
+                Err(reason) => {
+                    row.err(column, format!("{value:?} is not a tenant id: {reason}"));
+                    None
+                }
+            };
+        }
+        match &self.opts.tenant {
+            Some(t) => Some(Field::new(t.as_str(), "--tenant")),
+            None => {
+                let column = self.tenant_column.as_deref().unwrap_or("--tenant");
+                row.err(
+                    column,
+                    "is empty and no default --tenant was given for such rows",
+                );
+                None
+            }
+        }
+    }
+}
+
+fn header_error(e: csv::Error) -> ImportError {
+    match e.into_kind() {
+        csv::ErrorKind::Io(io) => ImportError::Io(io),
+        other => ImportError::Header(vec![RowError {
+            row: 0,
+            line: 1,
+            column: String::new(),
+            reason: format!("the header is not valid CSV: {other:?}"),
+        }]),
+    }
+}
+
+impl<R: Read> Iterator for EventReader<R> {
+    type Item = Result<Value, Vec<RowError>>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        // Where the next record starts (errors do not always carry their record's position).
+        let start_line = self.csv.position().line() + self.line_offset;
+        match self.csv.read_record(&mut self.record) {
+            Ok(false) => {
+                self.done = true;
+                None
+            }
+            Ok(true) => {
+                self.row += 1;
+                let line = start_line;
+                Some(self.map_record(line))
+            }
+            Err(e) => {
+                self.row += 1;
+                let line = start_line;
+                let reason = match e.kind() {
+                    csv::ErrorKind::Io(io) => {
+                        // The stream itself failed (truncated gzip, disk error): nothing after
+                        // this point can be trusted, so reading stops.
+                        self.done = true;
+                        format!("reading stopped: {io}")
+                    }
+                    csv::ErrorKind::UnequalLengths {
+                        expected_len, len, ..
+                    } => format!("has {len} fields; the header has {expected_len}"),
+                    csv::ErrorKind::Utf8 { err, .. } => format!("is not valid UTF-8: {err}"),
+                    other => format!("is not valid CSV: {other:?}"),
+                };
+                Some(Err(vec![RowError {
+                    row: self.row,
+                    line,
+                    column: String::new(),
+                    reason,
+                }]))
+            }
+        }
+    }
+}
+
+/// The outcome of the validation pass over a whole file.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ValidationReport {
+    pub rows: u64,
+    pub invalid_rows: u64,
+    /// Every problem found, even those not kept in `errors`.
+    pub error_count: u64,
+    /// The first problems, at most the cap given to [`validate`].
+    pub errors: Vec<RowError>,
+}
+
+impl ValidationReport {
+    pub fn is_valid(&self) -> bool {
+        self.error_count == 0
+    }
+}
+
+/// Reads the whole file, keeping only counts and the first `cap` errors (constant memory).
+pub fn validate<R: Read>(reader: EventReader<R>, cap: usize) -> ValidationReport {
+    let mut report = ValidationReport::default();
+    for outcome in reader {
+        report.rows += 1;
+        if let Err(errors) = outcome {
+            report.invalid_rows += 1;
+            report.error_count += errors.len() as u64;
+            let room = cap.saturating_sub(report.errors.len());
+            report.errors.extend(errors.into_iter().take(room));
+        }
+    }
+    report
+}
