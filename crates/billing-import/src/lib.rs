@@ -6,7 +6,7 @@
 //! the same validator the collector runs ([`costwatch_domain::validate::parse_event`]), so a file
 //! that validates here is accepted by `POST /v1/events`.
 //!
-//! How rows become events is documented in `README.md` next to this crate.
+//! How rows become events is documented in the `focus` and `cur` module comments.
 
 mod cur;
 mod draft;
