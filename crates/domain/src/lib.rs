@@ -3,6 +3,8 @@
 //! Pure Rust: no I/O, no async, no clocks (callers pass `now`). Everything that decides a number
 //! lives here so it can be tested exhaustively.
 
+pub mod alerting;
+pub mod budget;
 pub mod event;
 pub mod fx;
 pub mod money;
