@@ -2,11 +2,13 @@
 //! `synchronous=FULL`, so a commit that returned survives a kill -9 or a power cut), and the
 //! cost-update stream as an in-process broadcast.
 
+mod alerts;
 mod db;
 mod log;
 mod store;
 mod updates;
 
+pub use alerts::{BroadcastAlerts, SqliteAlertStore};
 pub use log::SqliteLog;
 pub use store::SqliteStore;
 pub use updates::BroadcastUpdates;

@@ -1,9 +1,12 @@
 //! Ports: the small traits every adapter implements (embedded SQLite now; Kafka and ScyllaDB in
 //! distributed mode), plus the contract test suites each implementation must pass.
 
+pub mod alert_contract;
+pub mod alerts;
 pub mod bus;
 pub mod contract;
 pub mod store;
 
+pub use alerts::{AlertStore, AlertStream, Outboxed};
 pub use bus::{BusError, CostUpdate, CostUpdates, LogRecord, UsageLog};
 pub use store::{Commit, CostStore, DeadLetter, StoreError};

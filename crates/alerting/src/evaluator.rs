@@ -1,0 +1,236 @@
+//! Turns a tenant's costs and budgets into alert changes, stored with their outbox events.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use costwatch_domain::alerting::{
+    Alert, Condition, SpikeRule, acknowledge, budget_conditions, reconcile, resolve,
+    spike_condition,
+};
+use costwatch_domain::fx::FxRates;
+use costwatch_domain::query::Sums;
+use costwatch_domain::{Currency, Granularity};
+use costwatch_ports::{AlertStore, CostStore};
+use rust_decimal::Decimal;
+
+use crate::{AlertingError, BudgetService};
+
+#[derive(Debug, Clone)]
+pub struct EvaluatorOptions {
+    /// An auto-resolved alert reopens only after this long (flapping guard).
+    pub cooldown: Duration,
+    /// The tenant-wide hourly spike rule (`None` turns it off).
+    pub spike: Option<SpikeRule>,
+    /// Currency the spike rule compares in.
+    pub currency: Currency,
+}
+
+impl Default for EvaluatorOptions {
+    fn default() -> Self {
+        EvaluatorOptions {
+            cooldown: Duration::hours(1),
+            spike: Some(SpikeRule {
+                scope: "tenant".into(),
+                factor: Decimal::from(3),
+                min_amount: Decimal::from(10),
+                baseline: 24,
+            }),
+            currency: Currency::USD,
+        }
+    }
+}
+
+pub struct Evaluator {
+    budgets: Arc<BudgetService>,
+    costs: Arc<dyn CostStore>,
+    fx: FxRates,
+    options: EvaluatorOptions,
+}
+
+fn source_of_budget(id: &str) -> String {
+    format!("budget:{id}")
+}
+
+const SPIKE_SOURCE: &str = "spike:tenant";
+
+impl Evaluator {
+    pub fn new(
+        budgets: Arc<BudgetService>,
+        costs: Arc<dyn CostStore>,
+        fx: FxRates,
+        options: EvaluatorOptions,
+    ) -> Evaluator {
+        Evaluator {
+            budgets,
+            costs,
+            fx,
+            options,
+        }
+    }
+
+    fn store(&self) -> &Arc<dyn AlertStore> {
+        self.budgets.alert_store()
+    }
+
+    async fn apply(
+        &self,
+        tenant: &str,
+        source: &str,
+        active: Vec<Condition>,
+        epoch: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Alert>, AlertingError> {
+        let existing = self.store().alerts_of_source(tenant, source).await?;
+        let changes = reconcile(
+            tenant,
+            source,
+            &existing,
+            active,
+            epoch,
+            now,
+            self.options.cooldown,
+        );
+        if changes.is_empty() {
+            return Ok(changes);
+        }
+        Ok(self.store().apply_alert_changes(changes).await?)
+    }
+
+    /// Evaluates every budget of `tenant` and the spike rule; returns the alerts that changed.
+    /// Idempotent: evaluating an unchanged situation again changes nothing.
+    pub async fn evaluate_tenant(
+        &self,
+        tenant: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Alert>, AlertingError> {
+        let mut changed = Vec::new();
+        for view in self.budgets.list(tenant, now).await? {
+            let active = budget_conditions(&view.budget, &view.status);
+            let epoch = view.status.window.start.format("%Y-%m-%d").to_string();
+            let source = source_of_budget(&view.budget.id);
+            changed.extend(
+                self.apply(tenant, &source, active, Some(&epoch), now)
+                    .await?,
+            );
+        }
+        changed.extend(self.resolve_orphans(tenant, now).await?);
+        if let Some(rule) = &self.options.spike {
+            let active = self.spike(tenant, rule, now).await?.into_iter().collect();
+            changed.extend(self.apply(tenant, SPIKE_SOURCE, active, None, now).await?);
+        }
+        Ok(changed)
+    }
+
+    /// Open alerts of budgets that were deleted are resolved ("budget deleted").
+    async fn resolve_orphans(
+        &self,
+        tenant: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Alert>, AlertingError> {
+        let open = self
+            .store()
+            .alerts(tenant, None, 1000)
+            .await?
+            .into_iter()
+            .filter(|a| {
+                a.kind.is_budget() && a.state != costwatch_domain::alerting::AlertState::Resolved
+            });
+        let mut changes = Vec::new();
+        for alert in open {
+            let Some(id) = alert.budget_id.as_deref() else {
+                continue;
+            };
+            if self.store().budget(tenant, id).await?.is_none()
+                && let Ok(mut a) = resolve(&alert, None, Some("budget deleted".into()), now)
+            {
+                a.auto_resolved = true;
+                changes.push(a);
+            }
+        }
+        if changes.is_empty() {
+            return Ok(changes);
+        }
+        Ok(self.store().apply_alert_changes(changes).await?)
+    }
+
+    /// The spike condition of the tenant's total over the last `baseline + 1` hours (the last
+    /// one in progress).
+    async fn spike(
+        &self,
+        tenant: &str,
+        rule: &SpikeRule,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Condition>, AlertingError> {
+        let current = Granularity::Hour.bucket_start(now);
+        let from = current - Duration::hours(rule.baseline as i64);
+        let rows = self
+            .costs
+            .rollups(
+                tenant,
+                Granularity::Hour,
+                from,
+                current + Duration::hours(1),
+            )
+            .await?;
+        let mut windows = Vec::with_capacity(rule.baseline + 1);
+        for h in 0..=rule.baseline as i64 {
+            let start = from + Duration::hours(h);
+            let sums = Sums::of(rows.iter().filter(|r| r.bucket == start))
+                .map_err(|e| AlertingError::Compute(e.to_string()))?;
+            let total = sums
+                .total(&self.fx, self.options.currency)
+                .map_err(|e| AlertingError::Compute(e.to_string()))?;
+            windows.push((start, total));
+        }
+        Ok(spike_condition(rule, &windows, self.options.currency))
+    }
+
+    /// A person acknowledges an alert of `tenant`.
+    pub async fn acknowledge(
+        &self,
+        tenant: &str,
+        id: &str,
+        by: Option<String>,
+        note: Option<String>,
+        now: DateTime<Utc>,
+    ) -> Result<Alert, AlertingError> {
+        let alert = self.load(tenant, id).await?;
+        let next = acknowledge(&alert, by, note, now)
+            .map_err(|e| AlertingError::bad("id", e.to_string()))?;
+        self.store_one(next).await
+    }
+
+    /// A person resolves an alert of `tenant`.
+    pub async fn resolve(
+        &self,
+        tenant: &str,
+        id: &str,
+        by: Option<String>,
+        note: Option<String>,
+        now: DateTime<Utc>,
+    ) -> Result<Alert, AlertingError> {
+        let alert = self.load(tenant, id).await?;
+        let next =
+            resolve(&alert, by, note, now).map_err(|e| AlertingError::bad("id", e.to_string()))?;
+        self.store_one(next).await
+    }
+
+    async fn load(&self, tenant: &str, id: &str) -> Result<Alert, AlertingError> {
+        self.store()
+            .alert(tenant, id)
+            .await?
+            .ok_or_else(|| AlertingError::NotFound {
+                what: "alert",
+                id: id.to_string(),
+            })
+    }
+
+    async fn store_one(&self, alert: Alert) -> Result<Alert, AlertingError> {
+        let id = alert.id.clone();
+        self.store()
+            .apply_alert_changes(vec![alert])
+            .await?
+            .pop()
+            .ok_or(AlertingError::Conflict { what: "alert", id })
+    }
+}

@@ -1,0 +1,68 @@
+//! Budgets, alerts and the alert stream.
+//!
+//! Alerts change through [`AlertStore::apply_alert_changes`], which stores each change and its
+//! [`AlertEvent`] in an outbox in one atomic write. A publisher drains the outbox to the
+//! [`AlertStream`] and only then marks the events published, so a crash between the two
+//! re-publishes (consumers drop repeats by `event_id`) and never loses one.
+
+use async_trait::async_trait;
+use costwatch_domain::alerting::{Alert, AlertEvent, AlertState};
+use costwatch_domain::budget::Budget;
+use futures::stream::BoxStream;
+
+use crate::{BusError, StoreError};
+
+/// An outbox entry: `seq` orders entries and names them for [`AlertStore::mark_published`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outboxed {
+    pub seq: u64,
+    pub event: AlertEvent,
+}
+
+#[async_trait]
+pub trait AlertStore: Send + Sync + 'static {
+    /// Creates or replaces a budget (keyed by tenant and id).
+    async fn put_budget(&self, budget: &Budget) -> Result<(), StoreError>;
+
+    /// Deletes a budget; `false` when it did not exist.
+    async fn delete_budget(&self, tenant: &str, id: &str) -> Result<bool, StoreError>;
+
+    async fn budget(&self, tenant: &str, id: &str) -> Result<Option<Budget>, StoreError>;
+
+    /// A tenant's budgets, by name.
+    async fn budgets(&self, tenant: &str) -> Result<Vec<Budget>, StoreError>;
+
+    /// Tenants that have at least one budget.
+    async fn budget_tenants(&self) -> Result<Vec<String>, StoreError>;
+
+    async fn alert(&self, tenant: &str, id: &str) -> Result<Option<Alert>, StoreError>;
+
+    /// Every alert (any state) of one evaluation source of a tenant.
+    async fn alerts_of_source(&self, tenant: &str, source: &str) -> Result<Vec<Alert>, StoreError>;
+
+    /// A tenant's alerts, optionally in one state, most recently changed first.
+    async fn alerts(
+        &self,
+        tenant: &str,
+        state: Option<AlertState>,
+        limit: usize,
+    ) -> Result<Vec<Alert>, StoreError>;
+
+    /// Stores each changed alert whose stored version is exactly one less (or absent for a new
+    /// alert) together with its event in the outbox, atomically. Changes that lost a race are
+    /// skipped (the next evaluation reconciles them). Returns the changes applied.
+    async fn apply_alert_changes(&self, changes: Vec<Alert>) -> Result<Vec<Alert>, StoreError>;
+
+    /// Outbox entries not yet published, oldest first.
+    async fn unpublished(&self, limit: usize) -> Result<Vec<Outboxed>, StoreError>;
+
+    async fn mark_published(&self, seqs: &[u64]) -> Result<(), StoreError>;
+}
+
+/// Where alert events go once stored: subscriptions, the notifier (and the alerts topic in
+/// distributed mode).
+#[async_trait]
+pub trait AlertStream: Send + Sync + 'static {
+    async fn publish(&self, event: AlertEvent) -> Result<(), BusError>;
+    fn subscribe(&self) -> BoxStream<'static, AlertEvent>;
+}
