@@ -4,9 +4,10 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use costwatch_domain::alerting::{
-    Alert, Condition, SpikeRule, acknowledge, budget_conditions, reconcile, resolve,
-    spike_condition,
+    Alert, ChangeRule, Condition, SpikeRule, acknowledge, budget_conditions, change_condition,
+    reconcile, resolve, spike_condition,
 };
+use costwatch_domain::budget::{BudgetScope, Period};
 use costwatch_domain::fx::FxRates;
 use costwatch_domain::query::Sums;
 use costwatch_domain::{Currency, Granularity};
@@ -21,7 +22,9 @@ pub struct EvaluatorOptions {
     pub cooldown: Duration,
     /// The tenant-wide hourly spike rule (`None` turns it off).
     pub spike: Option<SpikeRule>,
-    /// Currency the spike rule compares in.
+    /// The tenant-wide month-to-date vs last month rule (`None` turns it off).
+    pub change: Option<ChangeRule>,
+    /// Currency the tenant-wide rules compare in.
     pub currency: Currency,
 }
 
@@ -34,6 +37,11 @@ impl Default for EvaluatorOptions {
                 factor: Decimal::from(3),
                 min_amount: Decimal::from(10),
                 baseline: 24,
+            }),
+            change: Some(ChangeRule {
+                scope: "tenant".into(),
+                percent: Decimal::from(50),
+                min_absolute: Decimal::from(100),
             }),
             currency: Currency::USD,
         }
@@ -52,6 +60,7 @@ fn source_of_budget(id: &str) -> String {
 }
 
 const SPIKE_SOURCE: &str = "spike:tenant";
+const CHANGE_SOURCE: &str = "change:tenant";
 
 impl Evaluator {
     pub fn new(
@@ -118,6 +127,14 @@ impl Evaluator {
             let active = self.spike(tenant, rule, now).await?.into_iter().collect();
             changed.extend(self.apply(tenant, SPIKE_SOURCE, active, None, now).await?);
         }
+        if let Some(rule) = &self.options.change {
+            let (active, epoch) = self.change(tenant, rule, now).await?;
+            let active = active.into_iter().collect();
+            changed.extend(
+                self.apply(tenant, CHANGE_SOURCE, active, Some(&epoch), now)
+                    .await?,
+            );
+        }
         Ok(changed)
     }
 
@@ -183,6 +200,34 @@ impl Evaluator {
             windows.push((start, total));
         }
         Ok(spike_condition(rule, &windows, self.options.currency))
+    }
+
+    /// Month to date (whole days up to and including today) against the same days of last
+    /// month. Today is partial, so a rise shows a little late rather than falsely early.
+    async fn change(
+        &self,
+        tenant: &str,
+        rule: &ChangeRule,
+        now: DateTime<Utc>,
+    ) -> Result<(Option<Condition>, String), AlertingError> {
+        let current = Period::Monthly.window(now);
+        let previous = Period::Monthly.previous_window(now);
+        let days = (now - current.start).num_days() as usize + 1;
+        let scope = BudgetScope::default();
+        let c = self.options.currency;
+        let sum = |d: Vec<Decimal>| d.into_iter().take(days).sum::<Decimal>();
+        let cur =
+            sum(
+                crate::daily_spend(self.costs.as_ref(), &self.fx, tenant, &scope, current, c)
+                    .await?,
+            );
+        let prev =
+            sum(
+                crate::daily_spend(self.costs.as_ref(), &self.fx, tenant, &scope, previous, c)
+                    .await?,
+            );
+        let epoch = current.start.format("%Y-%m-%d").to_string();
+        Ok((change_condition(rule, cur, prev, &epoch, c), epoch))
     }
 
     /// A person acknowledges an alert of `tenant`.

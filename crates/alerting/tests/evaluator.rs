@@ -343,8 +343,65 @@ async fn forecast_breach_comes_before_the_actual_one_and_delete_resolves() {
 }
 
 #[tokio::test]
+async fn a_month_well_above_the_last_one_alerts_once() {
+    let mut w = World::new();
+    w.evaluator = Evaluator::new(
+        w.budgets.clone(),
+        w.costs.clone(),
+        FxRates::default(),
+        EvaluatorOptions {
+            spike: None,
+            ..EvaluatorOptions::default()
+        },
+    );
+    for d in 1..=10 {
+        w.spend("ec2", at(10, d, 12), "20").await;
+    }
+    w.spend("ec2", at(10, 20, 12), "1000").await; // after day 10 of October: not compared
+    for d in 1..=10 {
+        w.spend("ec2", at(11, d, 12), "29").await;
+    }
+    assert!(
+        w.evaluator
+            .evaluate_tenant("acme", at(11, 10, 20))
+            .await
+            .expect("eval")
+            .is_empty(),
+        "+45 %"
+    );
+    w.spend("ec2", at(11, 10, 13), "20").await;
+    let changed = w
+        .evaluator
+        .evaluate_tenant("acme", at(11, 10, 21))
+        .await
+        .expect("eval");
+    assert_eq!(changed.len(), 1, "{changed:?}");
+    assert_eq!(changed[0].kind, AlertKind::PeriodChange);
+    assert_eq!(
+        (changed[0].actual, changed[0].threshold),
+        (Some(dec("310")), Some(dec("200")))
+    );
+    assert!(
+        w.evaluator
+            .evaluate_tenant("acme", at(11, 10, 22))
+            .await
+            .expect("eval")
+            .is_empty()
+    );
+}
+
+#[tokio::test]
 async fn an_hourly_spike_over_the_tenant_baseline_alerts() {
     let mut w = World::new();
+    w.evaluator = Evaluator::new(
+        w.budgets.clone(),
+        w.costs.clone(),
+        FxRates::default(),
+        EvaluatorOptions {
+            change: None,
+            ..EvaluatorOptions::default()
+        },
+    );
     for h in 0..24 {
         w.spend("ec2", at(11, 10, 0) + Duration::hours(h), "5")
             .await;

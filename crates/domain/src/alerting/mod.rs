@@ -4,10 +4,12 @@
 //! Pure: the evaluator feeds conditions in, and stores and publishes the alerts that change.
 
 mod budget_rules;
+mod change;
 mod lifecycle;
 mod spike;
 
 pub use budget_rules::budget_conditions;
+pub use change::{ChangeRule, change_condition};
 pub use lifecycle::{
     Alert, AlertEvent, AlertKind, AlertState, Condition, LifecycleError, MAX_HISTORY, Severity,
     Transition, acknowledge, alert_id, reconcile, resolve,

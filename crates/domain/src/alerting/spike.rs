@@ -42,6 +42,11 @@ pub fn spike_condition(
         .map(|(_, v)| *v)
         .collect();
     let median = median(&mut baseline)?;
+    // Spend in fewer than half the baseline windows (a new or intermittent series) gives no
+    // baseline to compare with: its first busy hour is not a spike.
+    if median <= Decimal::ZERO {
+        return None;
+    }
     let limit = median.checked_mul(rule.factor)?;
     if current < limit || current.is_zero() {
         return None;

@@ -310,9 +310,37 @@ fn spikes_need_a_baseline_and_a_factor() {
     assert_eq!(c.dedupe_key, "spike:tenant:2026-11-01T04:00");
     let c = spike_condition(&rule, &w(&["2", "2", "3", "2", "12"]), Currency::USD).expect("spike");
     assert_eq!(c.severity, Severity::Critical);
+    assert!(
+        spike_condition(&rule, &w(&["0", "0", "3", "0", "60"]), Currency::USD).is_none(),
+        "no baseline"
+    );
     let tiny = SpikeRule {
         min_amount: dec("100"),
         ..rule
     };
     assert!(spike_condition(&tiny, &w(&["2", "2", "3", "2", "60"]), Currency::USD).is_none());
+}
+
+#[test]
+fn period_change_needs_both_percent_and_absolute() {
+    let rule = ChangeRule {
+        scope: "tenant".into(),
+        percent: dec("50"),
+        min_absolute: dec("100"),
+    };
+    let c = |cur: &str, prev: &str| {
+        change_condition(&rule, dec(cur), dec(prev), "2026-11-01", Currency::USD)
+    };
+    assert!(c("149", "100").is_none(), "+49 %");
+    assert!(c("160", "100").is_none(), "+60 % but only +60");
+    assert!(c("50", "0").is_none(), "no previous spend to compare with");
+    let up = c("1500", "1000").expect("+50 % and +500");
+    assert_eq!(up.kind, AlertKind::PeriodChange);
+    assert_eq!(up.severity, Severity::Warning);
+    assert_eq!(up.dedupe_key, "change:tenant:2026-11-01");
+    assert!(up.message.contains("+500 USD (+50%)"), "{}", up.message);
+    assert_eq!(
+        c("2100", "1000").expect("+110 %").severity,
+        Severity::Critical
+    );
 }
