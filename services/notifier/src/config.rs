@@ -13,8 +13,10 @@ use figment::value::Value;
 use serde::Deserialize;
 
 use crate::error::{ConfigError, ConfigProblem};
+use crate::notification::Severity;
 use crate::rate_limit::RateLimit;
 use crate::retry::RetryPolicy;
+use crate::routing::{RouteRule, parse_min_severity};
 use crate::secret::Secret;
 
 pub const ENV_PREFIX: &str = "COSTWATCH_NOTIFIER__";
@@ -78,6 +80,28 @@ pub struct ChannelConfig {
     pub kind: ChannelKind,
     #[serde(default)]
     pub rate_limit: Option<RateLimitConfig>,
+    /// The least severe notification this channel takes: `info` (default), `warning` or
+    /// `critical`. Checked by [`NotifierConfig::validate`].
+    #[serde(default)]
+    pub min_severity: Option<String>,
+    /// Tenants this channel serves; empty (the default) means every tenant.
+    #[serde(default)]
+    pub tenants: Vec<String>,
+}
+
+impl ChannelConfig {
+    /// The channel's filter. An invalid `min_severity` (rejected by
+    /// [`NotifierConfig::validate`]) falls back to `info`.
+    pub fn route(&self) -> RouteRule {
+        RouteRule {
+            min_severity: self
+                .min_severity
+                .as_deref()
+                .and_then(parse_min_severity)
+                .unwrap_or(Severity::Info),
+            tenants: self.tenants.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -260,6 +284,18 @@ impl NotifierConfig {
                 }
                 if !(limit.per_second.is_finite() && limit.per_second > 0.0) {
                     problem(at("rate_limit.per_second"), "must be a positive number");
+                }
+            }
+            if channel
+                .min_severity
+                .as_deref()
+                .is_some_and(|level| parse_min_severity(level).is_none())
+            {
+                problem(at("min_severity"), "must be one of info, warning, critical");
+            }
+            for (i, tenant) in channel.tenants.iter().enumerate() {
+                if tenant.trim().is_empty() {
+                    problem(at(&format!("tenants[{i}]")), "must not be empty");
                 }
             }
             let mut url = |field: &str, value: &str| {

@@ -10,10 +10,11 @@ use futures::future::join_all;
 use crate::channels::{self, Channel};
 use crate::config::NotifierConfig;
 use crate::error::{ConfigError, SendError};
-use crate::log::{DeadLetter, DeliveryLog, DeliveryState, DeliveryStatus};
+use crate::log::{DeadLetter, DeliveryLog, DeliveryState, DeliveryStatus, LogError};
 use crate::notification::Notification;
 use crate::rate_limit::{RateLimit, TokenBucket};
 use crate::retry::RetryPolicy;
+use crate::routing::RouteRule;
 
 /// How delivery over one channel ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,6 +41,7 @@ struct Route {
     name: String,
     channel: Box<dyn Channel>,
     limiter: Option<TokenBucket>,
+    filter: RouteRule,
 }
 
 pub struct Notifier {
@@ -72,25 +74,39 @@ impl Notifier {
         let mut notifier = Notifier::new(config.retry.policy(), log);
         for (name, channel) in &config.channels {
             let built = channels::build(name, &channel.kind, &http)?;
-            notifier = notifier.with_channel(
+            notifier = notifier.with_routed_channel(
                 name.clone(),
                 built,
                 channel.rate_limit.as_ref().map(|r| r.limit()),
+                channel.route(),
             );
         }
         Ok(notifier)
     }
 
+    /// Adds a channel that takes every notification.
     pub fn with_channel(
+        self,
+        name: impl Into<String>,
+        channel: Box<dyn Channel>,
+        rate_limit: Option<RateLimit>,
+    ) -> Self {
+        self.with_routed_channel(name, channel, rate_limit, RouteRule::default())
+    }
+
+    /// Adds a channel that takes only the notifications `filter` matches.
+    pub fn with_routed_channel(
         mut self,
         name: impl Into<String>,
         channel: Box<dyn Channel>,
         rate_limit: Option<RateLimit>,
+        filter: RouteRule,
     ) -> Self {
         self.routes.push(Route {
             name: name.into(),
             channel,
             limiter: rate_limit.map(TokenBucket::new),
+            filter,
         });
         self
     }
@@ -99,15 +115,36 @@ impl Notifier {
         self.routes.iter().map(|r| r.name.as_str())
     }
 
-    /// Delivers to every channel concurrently and returns when each has delivered or given up.
+    /// Delivers to every channel whose filter matches, concurrently, and returns when each has
+    /// delivered or given up: one report per matching channel (filtered-out channels get none).
     pub async fn deliver(&self, notification: &Notification) -> Vec<DeliveryReport> {
-        join_all(self.routes.iter().map(|route| async move {
+        let routed = self.routes.iter().filter(|route| {
+            let matches = route.filter.matches(notification);
+            if !matches {
+                tracing::debug!(channel = %route.name, alert_id = %notification.alert_id,
+                    "notification filtered out by the channel's route");
+            }
+            matches
+        });
+        join_all(routed.map(|route| async move {
             DeliveryReport {
                 channel: route.name.clone(),
                 outcome: self.deliver_over(route, notification).await,
             }
         }))
         .await
+    }
+
+    /// Like [`Notifier::deliver`], but first checks that the delivery log takes writes
+    /// ([`DeliveryLog::check_writable`]); if it does not, nothing is sent and the error is
+    /// returned, so a caller with its own retry (the alert outbox) can try again later without
+    /// sending anything twice. A log that fails later, mid-delivery, does not stop the send.
+    pub async fn deliver_checked(
+        &self,
+        notification: &Notification,
+    ) -> Result<Vec<DeliveryReport>, LogError> {
+        self.log.check_writable()?;
+        Ok(self.deliver(notification).await)
     }
 
     async fn deliver_over(&self, route: &Route, notification: &Notification) -> DeliveryOutcome {

@@ -12,6 +12,7 @@
 //! dead-lettered at once; 5xx, 408, 429, timeouts and connection failures are retried, waiting
 //! for the receiver's `Retry-After` when it sends one.
 
+pub mod alert_sink;
 pub mod channels;
 pub mod config;
 pub mod engine;
@@ -21,8 +22,11 @@ pub mod log;
 pub mod notification;
 pub mod rate_limit;
 pub mod retry;
+pub mod routing;
 pub mod secret;
+pub mod sqlite_log;
 
+pub use alert_sink::{NotifierSink, notification_of};
 pub use channels::Channel;
 pub use channels::webhook::{SignatureError, verify_signature};
 pub use config::NotifierConfig;
@@ -34,4 +38,6 @@ pub use log::{
 pub use notification::{AlertState, Field, Notification, Severity};
 pub use rate_limit::RateLimit;
 pub use retry::RetryPolicy;
+pub use routing::RouteRule;
 pub use secret::Secret;
+pub use sqlite_log::SqliteDeliveryLog;

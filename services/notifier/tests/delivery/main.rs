@@ -7,7 +7,10 @@ mod email;
 mod engine;
 mod latency;
 mod receiver;
+mod routing;
+mod sink;
 mod smtp;
+mod sqlite_log;
 
 use chrono::{TimeZone, Utc};
 use costwatch_notifier::{AlertState, Field, Notification, Severity};
