@@ -26,7 +26,7 @@ mod reader;
 mod updates;
 
 use reader::Reader;
-pub use updates::KafkaCostUpdates;
+pub use updates::{KafkaAlertStream, KafkaCostUpdates, KafkaFanout};
 
 /// Header naming the payload's type and version.
 pub const EVENT_TYPE_HEADER: &str = "costwatch-event-type";

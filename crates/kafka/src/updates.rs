@@ -1,14 +1,16 @@
-//! The cost-update stream on a Kafka topic: the aggregator publishes one JSON record per tenant
-//! and commit (keyed by tenant); every gateway instance reads the topic from its end with its own
-//! consumer and fans the records out to its WebSocket subscribers.
+//! Fan-out topics: the cost-update stream and the alert stream. A producer publishes one JSON
+//! record per item (keyed by tenant); every reader (each gateway instance) consumes the topic from
+//! its end with its own consumer and fans the records out to its WebSocket subscribers.
 //!
-//! Updates are notifications, not state: a gateway that restarts does not replay old ones (totals
-//! are always read from the store), so the consumer starts at the end and commits nothing.
+//! These are notifications, not state: a gateway that restarts does not replay old ones (totals
+//! and alerts are always read from the store), so the consumer starts at the end and commits
+//! nothing.
 
 use std::time::Duration;
 
 use async_trait::async_trait;
-use costwatch_ports::{BusError, CostUpdate, CostUpdates};
+use costwatch_domain::alerting::AlertEvent;
+use costwatch_ports::{AlertStream, BusError, CostUpdate, CostUpdates};
 use futures::StreamExt;
 use futures::stream::BoxStream;
 use rdkafka::config::ClientConfig;
@@ -16,26 +18,37 @@ use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::message::Message;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::{Offset, TopicPartitionList};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use tokio::sync::broadcast;
 
 use crate::KafkaError;
 
-pub struct KafkaCostUpdates {
+/// A topic every instance reads from its end, fanned out in-process.
+pub struct KafkaFanout<T> {
     producer: FutureProducer,
     topic: String,
-    tx: broadcast::Sender<CostUpdate>,
+    tx: broadcast::Sender<T>,
     reader: tokio::task::JoinHandle<()>,
 }
 
-impl Drop for KafkaCostUpdates {
+/// The cost-update stream (the aggregator publishes after each commit).
+pub type KafkaCostUpdates = KafkaFanout<CostUpdate>;
+/// The alert stream (the alert publisher writes every stored alert change).
+pub type KafkaAlertStream = KafkaFanout<AlertEvent>;
+
+impl<T> Drop for KafkaFanout<T> {
     fn drop(&mut self) {
         self.reader.abort();
     }
 }
 
-impl KafkaCostUpdates {
+impl<T> KafkaFanout<T>
+where
+    T: Serialize + DeserializeOwned + Clone + Send + 'static,
+{
     /// Connects the producer and starts reading the topic from its current end.
-    pub async fn connect(brokers: &str, topic: &str) -> Result<KafkaCostUpdates, KafkaError> {
+    pub async fn connect(brokers: &str, topic: &str) -> Result<KafkaFanout<T>, KafkaError> {
         let producer: FutureProducer = ClientConfig::new()
             .set("bootstrap.servers", brokers)
             .set("enable.idempotence", "true")
@@ -47,7 +60,7 @@ impl KafkaCostUpdates {
             // Each instance reads everything; no group offsets are used.
             .set(
                 "group.id",
-                format!("costwatch-updates-{}", uuid::Uuid::new_v4()),
+                format!("costwatch-fanout-{}", uuid::Uuid::new_v4()),
             )
             .set("enable.auto.commit", "false")
             .set("fetch.wait.max.ms", "5")
@@ -67,46 +80,40 @@ impl KafkaCostUpdates {
         consumer.assign(&tpl)?;
         let (tx, _) = broadcast::channel(4096);
         let forward = tx.clone();
+        let name = topic.to_string();
         let reader = tokio::spawn(async move {
             loop {
                 match consumer.recv().await {
-                    Ok(msg) => {
-                        let parsed = msg.payload().map(serde_json::from_slice::<CostUpdate>);
-                        match parsed {
-                            Some(Ok(update)) => {
-                                let _ = forward.send(update);
-                            }
-                            other => tracing::warn!(
-                                offset = msg.offset(),
-                                error = ?other.map(|r| r.err().map(|e| e.to_string())),
-                                "skipping an unreadable cost update"
-                            ),
+                    Ok(msg) => match msg.payload().map(serde_json::from_slice::<T>) {
+                        Some(Ok(item)) => {
+                            let _ = forward.send(item);
                         }
-                    }
+                        other => tracing::warn!(
+                            topic = %name,
+                            offset = msg.offset(),
+                            error = ?other.map(|r| r.err().map(|e| e.to_string())),
+                            "skipping an unreadable record"
+                        ),
+                    },
                     Err(e) => {
-                        tracing::warn!(error = %e, "cost-update consumer error; retrying");
+                        tracing::warn!(topic = %name, error = %e, "fan-out consumer error; retrying");
                         tokio::time::sleep(Duration::from_millis(200)).await;
                     }
                 }
             }
         });
-        Ok(KafkaCostUpdates {
+        Ok(KafkaFanout {
             producer,
             topic: topic.to_string(),
             tx,
             reader,
         })
     }
-}
 
-#[async_trait]
-impl CostUpdates for KafkaCostUpdates {
-    async fn publish(&self, update: CostUpdate) -> Result<(), BusError> {
-        let payload =
-            serde_json::to_vec(&update).map_err(|e| BusError::Unavailable(e.to_string()))?;
-        let record = FutureRecord::to(&self.topic)
-            .key(&update.tenant)
-            .payload(&payload);
+    /// Publishes `item` keyed by `key`; returns when all in-sync replicas have it.
+    pub async fn send(&self, key: &str, item: &T) -> Result<(), BusError> {
+        let payload = serde_json::to_vec(item).map_err(|e| BusError::Unavailable(e.to_string()))?;
+        let record = FutureRecord::to(&self.topic).key(key).payload(&payload);
         self.producer
             .send(record, Duration::from_secs(10))
             .await
@@ -114,10 +121,33 @@ impl CostUpdates for KafkaCostUpdates {
             .map_err(|(e, _)| BusError::Unavailable(e.to_string()))
     }
 
-    fn subscribe(&self) -> BoxStream<'static, CostUpdate> {
+    /// Items read from now on (a subscriber more than 4096 behind skips the missed ones).
+    pub fn stream(&self) -> BoxStream<'static, T> {
         tokio_stream::wrappers::BroadcastStream::new(self.tx.subscribe())
             .filter_map(|r| async move { r.ok() })
             .boxed()
+    }
+}
+
+#[async_trait]
+impl CostUpdates for KafkaFanout<CostUpdate> {
+    async fn publish(&self, update: CostUpdate) -> Result<(), BusError> {
+        self.send(&update.tenant.clone(), &update).await
+    }
+
+    fn subscribe(&self) -> BoxStream<'static, CostUpdate> {
+        self.stream()
+    }
+}
+
+#[async_trait]
+impl AlertStream for KafkaFanout<AlertEvent> {
+    async fn publish(&self, event: AlertEvent) -> Result<(), BusError> {
+        self.send(&event.alert.tenant.clone(), &event).await
+    }
+
+    fn subscribe(&self) -> BoxStream<'static, AlertEvent> {
+        self.stream()
     }
 }
 
