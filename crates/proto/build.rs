@@ -12,6 +12,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     let protos = [
         proto_root.join("costwatch/v1/events.proto"),
         proto_root.join("costwatch/v1/ingest.proto"),
+        proto_root.join("costwatch/v1/budgets.proto"),
     ];
     // Well-known types (google/protobuf/timestamp.proto) ship with the vendored protoc.
     let includes = [proto_root.clone(), protoc_bin_vendored::include_path()?];

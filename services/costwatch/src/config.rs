@@ -34,6 +34,12 @@ pub struct UpConfig {
     pub max_batch_events: usize,
     /// Built dashboard to serve at `/` (issue: web); a built-in page when missing.
     pub web_dir: PathBuf,
+    /// Notifier TOML (channels, retries, routing; secrets from `COSTWATCH_NOTIFIER__*`). Alerts
+    /// are still evaluated, stored and pushed to subscriptions without it; nothing is paged.
+    pub notifier: Option<PathBuf>,
+    /// Seconds between sweeps that evaluate every tenant's alerts even without new costs
+    /// (period rollovers).
+    pub alert_sweep_secs: u64,
 }
 
 impl Default for UpConfig {
@@ -50,6 +56,8 @@ impl Default for UpConfig {
             max_body_bytes: 10 * 1024 * 1024,
             max_batch_events: 10_000,
             web_dir: PathBuf::from("web/dist"),
+            notifier: None,
+            alert_sweep_secs: 60,
         }
     }
 }
@@ -98,7 +106,14 @@ impl UpConfig {
         if !(0..=3 * 366).contains(&self.demo_days) {
             problems.push("demo_days: must be between 0 and 1098".into());
         }
-        for (name, path) in [("rate_card", &self.rate_card), ("fx", &self.fx)] {
+        if !(1..=3600).contains(&self.alert_sweep_secs) {
+            problems.push("alert_sweep_secs: must be between 1 and 3600".into());
+        }
+        for (name, path) in [
+            ("rate_card", &self.rate_card),
+            ("fx", &self.fx),
+            ("notifier", &self.notifier),
+        ] {
             if let Some(p) = path
                 && !p.is_file()
             {

@@ -1,6 +1,7 @@
 //! The `costwatch` binary's library: the all-in-one platform (`costwatch up`) and its parts, so
 //! integration tests can start it in-process.
 
+pub mod alerts;
 pub mod config;
 pub mod demo;
 pub mod distributed;

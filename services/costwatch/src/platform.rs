@@ -88,7 +88,18 @@ impl Platform {
             max_batch_events: cfg.max_batch_events,
         };
         let ingestor = Arc::new(Ingestor::new(log.clone(), card, limits));
+        let alerting = crate::alerts::start(
+            &cfg,
+            store.clone(),
+            updates.clone(),
+            fx.clone(),
+            default_currency,
+            format!("http://{http_addr}"),
+            &mut tasks,
+            &shutdown,
+        )?;
         let gateway = costwatch_gateway::router(costwatch_gateway::GatewayState {
+            alerting: Some(alerting.clone()),
             store: store.clone(),
             updates,
             fx,
@@ -99,7 +110,8 @@ impl Platform {
             .merge(gateway)
             .fallback_service(crate::web::service(&cfg.web_dir));
         crate::serve::spawn_http(&mut tasks, http, app, &shutdown);
-        crate::serve::spawn_grpc_ingest(&mut tasks, grpc, ingestor, &shutdown).await?;
+        crate::serve::spawn_grpc_ingest(&mut tasks, grpc, ingestor, Some(alerting), &shutdown)
+            .await?;
 
         if cfg.demo {
             tasks.spawn(crate::demo::run(

@@ -42,9 +42,25 @@ pub async fn spawn_grpc_ingest(
     tasks: &mut JoinSet<()>,
     listener: TcpListener,
     ingestor: Arc<Ingestor>,
+    alerting: Option<Arc<costwatch_gateway::Alerting>>,
     shutdown: &watch::Sender<bool>,
 ) -> anyhow::Result<()> {
     let (health_reporter, health_service) = tonic_health::server::health_reporter();
+    let budget_grpc = match alerting {
+        Some(a) => {
+            health_reporter
+                .set_serving::<costwatch_proto::v1::budget_service_server::BudgetServiceServer<
+                    costwatch_gateway::grpc::BudgetGrpc,
+                >>()
+                .await;
+            Some(
+                costwatch_gateway::grpc::BudgetGrpc::new(a.budgets.clone(), a.evaluator.clone())
+                    .with_publisher_wake(a.publisher_wake.clone())
+                    .into_server(),
+            )
+        }
+        None => None,
+    };
     health_reporter
         .set_serving::<costwatch_proto::v1::ingest_service_server::IngestServiceServer<
             costwatch_collector::grpc::IngestGrpc,
@@ -61,6 +77,7 @@ pub async fn spawn_grpc_ingest(
             .add_service(health_service)
             .add_service(reflection)
             .add_service(ingest_grpc)
+            .add_optional_service(budget_grpc)
             .serve_with_incoming_shutdown(
                 tokio_stream::wrappers::TcpListenerStream::new(listener),
                 async move {

@@ -4,9 +4,12 @@
 //! [`CostStore`], so GraphQL and REST serve identical numbers.
 
 pub mod graphql;
+pub mod grpc;
 pub mod openapi;
+mod openapi_budgets;
 pub mod queries;
 pub mod rest;
+pub mod rest_budgets;
 pub mod views;
 
 use std::sync::Arc;
@@ -31,9 +34,22 @@ pub const OPENAPI_PATH: &str = "/api/openapi.json";
 /// The largest GraphQL request body accepted (a query is text; this is generous).
 pub const MAX_GRAPHQL_BODY_BYTES: usize = 256 * 1024;
 
+/// Budgets and alerts: the services behind their queries, mutations and subscriptions.
+pub struct Alerting {
+    pub budgets: Arc<costwatch_alerting::BudgetService>,
+    pub evaluator: Arc<costwatch_alerting::Evaluator>,
+    pub stream: Arc<dyn costwatch_ports::AlertStream>,
+    /// Woken after a person changes an alert, so the change is published at once.
+    pub publisher_wake: Arc<tokio::sync::Notify>,
+    /// The currency of recommendations that do not ask for one.
+    pub default_currency: Currency,
+}
+
 /// What the gateway serves from.
 #[derive(Clone)]
 pub struct GatewayState {
+    /// Budgets and alerts; `None` where the deployment has no alert store.
+    pub alerting: Option<Arc<Alerting>>,
     pub store: Arc<dyn CostStore>,
     pub updates: Arc<dyn CostUpdates>,
     /// Rates for converting totals into the requested currency.
@@ -49,7 +65,7 @@ pub fn schema(state: &GatewayState) -> CostSchema {
         state.fx.clone(),
         state.default_currency,
     ));
-    graphql::schema(queries, state.updates.clone())
+    graphql::schema(queries, state.updates.clone(), state.alerting.clone())
 }
 
 /// Every gateway route, with its state applied: ready to merge or serve.
@@ -59,7 +75,7 @@ pub fn router(state: GatewayState) -> Router {
         state.fx,
         state.default_currency,
     ));
-    let schema = graphql::schema(queries.clone(), state.updates);
+    let schema = graphql::schema(queries.clone(), state.updates, state.alerting.clone());
     Router::new()
         .route(
             GRAPHQL_PATH,
@@ -71,6 +87,7 @@ pub fn router(state: GatewayState) -> Router {
         .with_state(schema)
         .route(OPENAPI_PATH, get(|| async { Json(openapi::document()) }))
         .merge(rest::routes(queries))
+        .merge(rest_budgets::routes(state.alerting))
 }
 
 /// The GraphQL SDL of the schema (checked in at `schemas/graphql/schema.graphql`).

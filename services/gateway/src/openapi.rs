@@ -201,6 +201,13 @@ fn schemas() -> Value {
     })
 }
 
+fn merged(mut a: Value, b: Value) -> Value {
+    if let (Some(a), Value::Object(b)) = (a.as_object_mut(), b) {
+        a.extend(b);
+    }
+    a
+}
+
 /// The document served at `/api/openapi.json`.
 pub fn document() -> Value {
     json!({
@@ -213,9 +220,11 @@ pub fn document() -> Value {
         "tags": [
             { "name": "ingest", "description": "Usage events in." },
             { "name": "costs", "description": "Cost queries (same layer as GraphQL)." },
+            { "name": "budgets", "description": "Budgets with live spend and forecast." },
+            { "name": "alerts", "description": "Alert incidents: list, acknowledge, resolve." },
             { "name": "ops" }
         ],
-        "paths": paths(),
-        "components": { "schemas": schemas() }
+        "paths": merged(paths(), crate::openapi_budgets::paths()),
+        "components": { "schemas": merged(schemas(), crate::openapi_budgets::schemas()) }
     })
 }

@@ -195,6 +195,12 @@ async fn openapi_document_describes_every_rest_route() {
         ("/api/admin/costs/current", "get"),
         ("/api/admin/costs/history", "get"),
         ("/healthz", "get"),
+        ("/api/admin/costs/budgets", "get"),
+        ("/api/admin/costs/budgets", "post"),
+        ("/api/admin/costs/budgets/{id}", "put"),
+        ("/api/admin/costs/budgets/{id}", "delete"),
+        ("/api/admin/costs/alerts", "get"),
+        ("/api/admin/costs/alerts", "post"),
     ] {
         assert!(
             doc["paths"][path][method].is_object(),

@@ -135,7 +135,7 @@ pub async fn start(role: Role, cfg: DistributedConfig) -> anyhow::Result<Service
             let app =
                 serve::health_router().merge(costwatch_collector::http::router(ingestor.clone()));
             serve::spawn_http(&mut tasks, http, app, &shutdown);
-            serve::spawn_grpc_ingest(&mut tasks, grpc, ingestor, &shutdown).await?;
+            serve::spawn_grpc_ingest(&mut tasks, grpc, ingestor, None, &shutdown).await?;
             description
         }
         Role::Aggregator => {
@@ -158,6 +158,8 @@ pub async fn start(role: Role, cfg: DistributedConfig) -> anyhow::Result<Service
         }
         Role::Gateway => {
             let gateway = costwatch_gateway::router(costwatch_gateway::GatewayState {
+                // Budgets and alerts have no CQL store yet: those fields answer UNAVAILABLE.
+                alerting: None,
                 store: store(&cfg).await?,
                 updates: updates(&cfg).await?,
                 fx: load_fx(cfg.fx.as_deref())?,

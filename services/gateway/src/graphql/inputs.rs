@@ -74,7 +74,8 @@ impl From<Granularity> for costwatch_domain::Granularity {
 }
 
 /// A label that must be present with this value.
-#[derive(Debug, Clone, InputObject)]
+#[derive(Debug, Clone, InputObject, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct LabelInput {
     pub key: String,
     pub value: String,

@@ -1,5 +1,7 @@
 //! The GraphQL schema: queries over the cost store and live cost updates.
 
+mod budget_root;
+mod budget_types;
 mod inputs;
 mod limits;
 mod query;
@@ -7,25 +9,53 @@ mod subscription;
 
 use std::sync::Arc;
 
-use async_graphql::{EmptyMutation, ErrorExtensions, Schema, SchemaBuilder};
+use async_graphql::{ErrorExtensions, MergedObject, MergedSubscription, Schema, SchemaBuilder};
 use costwatch_ports::CostUpdates;
 
+pub use budget_root::{AlertSubscription, BudgetMutation, BudgetQuery};
+pub use budget_types::{AlertGql, BudgetGql, BudgetInput};
 pub use inputs::{CostFilterInput, Dimension, Granularity, LabelInput, TimeRangeInput};
 pub use limits::{MAX_COMPLEXITY, MAX_DEPTH, MAX_INTROSPECTION_DEPTH};
-pub use query::QueryRoot;
-pub use subscription::{CostUpdateEvent, SubscriptionRoot, for_tenant};
+pub use query::CostQuery;
+pub use subscription::{CostSubscription, CostUpdateEvent, for_tenant};
 
 use crate::queries::{CostQueries, QueryError};
 
-pub type CostSchema = Schema<QueryRoot, EmptyMutation, SubscriptionRoot>;
+#[derive(MergedObject, Default)]
+#[graphql(name = "Query")]
+pub struct QueryRoot(CostQuery, BudgetQuery);
 
-fn builder() -> SchemaBuilder<QueryRoot, EmptyMutation, SubscriptionRoot> {
-    Schema::build(QueryRoot, EmptyMutation, SubscriptionRoot).extension(limits::QueryLimits)
+#[derive(MergedObject, Default)]
+#[graphql(name = "Mutation")]
+pub struct MutationRoot(BudgetMutation);
+
+#[derive(MergedSubscription, Default)]
+#[graphql(name = "Subscription")]
+pub struct SubscriptionRoot(CostSubscription, AlertSubscription);
+
+pub type CostSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
+
+fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
+    Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        SubscriptionRoot::default(),
+    )
+    .extension(limits::QueryLimits)
 }
 
-/// The schema, serving `queries` and `updates`.
-pub fn schema(queries: Arc<CostQueries>, updates: Arc<dyn CostUpdates>) -> CostSchema {
-    builder().data(queries).data(updates).finish()
+/// The schema, serving `queries` and `updates`, and budgets and alerts when `alerting` is given
+/// (without it those fields answer `UNAVAILABLE`).
+pub fn schema(
+    queries: Arc<CostQueries>,
+    updates: Arc<dyn CostUpdates>,
+    alerting: Option<Arc<crate::Alerting>>,
+) -> CostSchema {
+    let mut b = builder().data(queries).data(updates);
+    if let Some(a) = alerting {
+        b = b.data(a);
+    }
+    b.finish()
 }
 
 /// The SDL of the schema (no data needed).

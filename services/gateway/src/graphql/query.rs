@@ -12,14 +12,15 @@ use super::resolve;
 use crate::queries::{CostQueries, dimensions, parse_tenant};
 use crate::views::{CostGroup, CostPoint, CostSummary};
 
-pub struct QueryRoot;
+#[derive(Default)]
+pub struct CostQuery;
 
 fn queries<'a>(ctx: &Context<'a>) -> Result<&'a Arc<CostQueries>> {
     ctx.data::<Arc<CostQueries>>()
 }
 
-#[Object(name = "Query")]
-impl QueryRoot {
+#[Object]
+impl CostQuery {
     /// Totals of a tenant over `range` (converted to `currency`, default the server's), compared
     /// with the period of the same length just before it, plus the month-end projection.
     async fn cost_summary(

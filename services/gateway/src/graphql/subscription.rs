@@ -46,10 +46,11 @@ pub fn for_tenant(
         .map(CostUpdateEvent::from)
 }
 
-pub struct SubscriptionRoot;
+#[derive(Default)]
+pub struct CostSubscription;
 
-#[Subscription(name = "Subscription")]
-impl SubscriptionRoot {
+#[Subscription]
+impl CostSubscription {
     /// Pushes an event after every aggregator commit that changed this tenant's totals. Only the
     /// tenant's own updates are sent.
     async fn cost_updates(

@@ -212,6 +212,7 @@ impl CostUpdates for FakeUpdates {
 
 pub fn state(store: &FakeStore, updates: &FakeUpdates) -> GatewayState {
     GatewayState {
+        alerting: None,
         store: Arc::new(store.clone()),
         updates: Arc::new(updates.clone()),
         fx: FxRates::default(),
