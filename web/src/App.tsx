@@ -1,4 +1,7 @@
 import { Suspense, lazy, useEffect } from 'react';
+import { OpenAlertsBadge } from './features/alerts/OpenAlertsBadge';
+import { useAlertFeed } from './features/alerts/useAlertFeed';
+import { useAlertStore } from './features/alerts/alertStore';
 import { CostBreakdown } from './features/breakdown/CostBreakdown';
 import { CostOverview } from './features/overview/CostOverview';
 import { Placeholder } from './features/placeholders/Placeholder';
@@ -13,14 +16,16 @@ import { useUiStore, type View } from './shared/store/uiStore';
 
 // A view of its own, so its code loads when it is first opened, not with the dashboard.
 const ResourceUtilization = lazy(() => import('./features/utilization/ResourceUtilization').then((m) => ({ default: m.ResourceUtilization })));
+const BudgetTracker = lazy(() => import('./features/budgets/BudgetTracker').then((m) => ({ default: m.BudgetTracker })));
+const AlertsPanel = lazy(() => import('./features/alerts/AlertsPanel').then((m) => ({ default: m.AlertsPanel })));
 
-// Budgets, alerts/anomalies and recommendations arrive with their own issues: they have a place
-// in the navigation now (a labelled, empty view), so adding them changes no layout.
+// Recommendations arrive with their own issue: it has a place in the navigation now (a labelled,
+// empty view), so adding it changes no layout.
 const NAV: { view: View; label: string; soon?: boolean }[] = [
   { view: 'overview', label: 'Overview' },
   { view: 'utilization', label: 'Resource utilization' },
-  { view: 'budgets', label: 'Budgets', soon: true },
-  { view: 'alerts', label: 'Alerts & anomalies', soon: true },
+  { view: 'budgets', label: 'Budgets' },
+  { view: 'alerts', label: 'Alerts & anomalies' },
   { view: 'recommendations', label: 'Recommendations', soon: true },
 ];
 
@@ -45,6 +50,8 @@ export function App() {
   const { tenant, theme, view, setView } = useUiStore();
   const { tenants, error, reload } = useTenants();
   useRealTimeCosts(tenant);
+  useAlertFeed(tenant);
+  const alertVersion = useAlertStore((s) => s.version);
   useEffect(() => {
     document.documentElement.dataset.theme = theme;
   }, [theme]);
@@ -65,6 +72,7 @@ export function App() {
         {NAV.map((n) => (
           <button key={n.view} type="button" aria-current={view === n.view ? 'page' : undefined} onClick={() => setView(n.view)}>
             {n.label}
+            {n.view === 'alerts' && <OpenAlertsBadge />}
             {n.soon && <span className="soon"> (coming soon)</span>}
           </button>
         ))}
@@ -84,7 +92,17 @@ export function App() {
             <ResourceUtilization />
           </Suspense>
         )}
-        {view !== 'overview' && view !== 'utilization' && <Placeholder view={view} />}
+        {view === 'budgets' && (
+          <Suspense fallback={<Skeleton height={320} />}>
+            <BudgetTracker alertVersion={alertVersion} />
+          </Suspense>
+        )}
+        {view === 'alerts' && (
+          <Suspense fallback={<Skeleton height={320} />}>
+            <AlertsPanel />
+          </Suspense>
+        )}
+        {view === 'recommendations' && <Placeholder view={view} />}
       </main>
     </div>
   );

@@ -35,3 +35,63 @@ export const COST_UPDATES = /* GraphQL */ `
   subscription CostUpdates($tenant: String!) {
     costUpdates(tenant: $tenant) { tenant committedAt events eventIds }
   }`;
+
+const BUDGET_FIELDS = `
+  id tenant name period periodStart periodEnd owner percentSpent status depletionDate createdAt updatedAt
+  amount { ${MONEY} } spent { ${MONEY} } forecast { ${MONEY} } forecastLow { ${MONEY} } forecastHigh { ${MONEY} }
+  scope { category provider service labels { key value } }
+  thresholds { percent basis }
+  allocations { category amount { ${MONEY} } }`;
+
+export const BUDGETS = /* GraphQL */ `
+  query Budgets($tenant: String!) {
+    budgets(tenant: $tenant) { ${BUDGET_FIELDS} }
+  }`;
+
+export const BUDGET_RECOMMENDATION = /* GraphQL */ `
+  query BudgetRecommendation($tenant: String!, $period: BudgetPeriod!, $currency: String, $scope: BudgetScopeInput) {
+    budgetRecommendation(tenant: $tenant, period: $period, currency: $currency, scope: $scope) {
+      amount { ${MONEY} } basedOnPeriods reasoning
+    }
+  }`;
+
+export const CREATE_BUDGET = /* GraphQL */ `
+  mutation CreateBudget($tenant: String!, $input: BudgetInput!) {
+    createBudget(tenant: $tenant, input: $input) { ${BUDGET_FIELDS} }
+  }`;
+
+export const UPDATE_BUDGET = /* GraphQL */ `
+  mutation UpdateBudget($tenant: String!, $id: ID!, $input: BudgetInput!) {
+    updateBudget(tenant: $tenant, id: $id, input: $input) { ${BUDGET_FIELDS} }
+  }`;
+
+export const DELETE_BUDGET = /* GraphQL */ `
+  mutation DeleteBudget($tenant: String!, $id: ID!) {
+    deleteBudget(tenant: $tenant, id: $id)
+  }`;
+
+const ALERT_FIELDS = `
+  id tenant dedupeKey kind severity state title message budgetId owner triggeredAt updatedAt
+  actual { ${MONEY} } threshold { ${MONEY} }
+  history { state at by note }`;
+
+export const ALERTS = /* GraphQL */ `
+  query Alerts($tenant: String!, $state: AlertState, $limit: Int) {
+    alerts(tenant: $tenant, state: $state, limit: $limit) { ${ALERT_FIELDS} }
+  }`;
+
+export const ACKNOWLEDGE_ALERT = /* GraphQL */ `
+  mutation AcknowledgeAlert($tenant: String!, $id: ID!, $by: String, $note: String) {
+    acknowledgeAlert(tenant: $tenant, id: $id, by: $by, note: $note) { ${ALERT_FIELDS} }
+  }`;
+
+export const RESOLVE_ALERT = /* GraphQL */ `
+  mutation ResolveAlert($tenant: String!, $id: ID!, $by: String, $note: String) {
+    resolveAlert(tenant: $tenant, id: $id, by: $by, note: $note) { ${ALERT_FIELDS} }
+  }`;
+
+/** Every alert transition of the tenant (new alerts, acknowledgements, resolutions). */
+export const ALERT_UPDATES = /* GraphQL */ `
+  subscription AlertUpdates($tenant: String!) {
+    alerts(tenant: $tenant) { ${ALERT_FIELDS} }
+  }`;

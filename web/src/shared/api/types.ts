@@ -43,3 +43,101 @@ export interface CostFilter {
   services?: string[];
   resources?: string[];
 }
+
+// Budgets & alerts (see the gateway's budget API; money stays an exact decimal string).
+export type BudgetPeriod = 'MONTHLY' | 'QUARTERLY' | 'YEARLY' | 'CUSTOM';
+export type ThresholdBasis = 'ACTUAL' | 'FORECAST';
+export type BudgetStatus = 'ON_TRACK' | 'AT_RISK' | 'EXCEEDED';
+export interface Label {
+  key: string;
+  value: string;
+}
+export interface BudgetScope {
+  category: string | null;
+  provider: string | null;
+  service: string | null;
+  labels: Label[];
+}
+export interface Threshold {
+  /** Percent of the budget amount, a decimal string such as "80". */
+  percent: string;
+  basis: ThresholdBasis;
+}
+export interface Allocation {
+  category: string;
+  amount: Money;
+}
+export interface Budget {
+  id: string;
+  tenant: string;
+  name: string;
+  amount: Money;
+  period: BudgetPeriod;
+  /** Current period window [periodStart, periodEnd). */
+  periodStart: string;
+  periodEnd: string;
+  scope: BudgetScope;
+  thresholds: Threshold[];
+  allocations: Allocation[];
+  owner: string | null;
+  spent: Money;
+  forecast: Money;
+  /** 80% interval of the forecast. */
+  forecastLow: Money;
+  forecastHigh: Money;
+  percentSpent: string;
+  status: BudgetStatus;
+  depletionDate: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+export interface BudgetScopeInput {
+  category?: string | null;
+  provider?: string | null;
+  service?: string | null;
+  labels?: Label[] | null;
+}
+export interface BudgetInput {
+  name: string;
+  amount: string;
+  currency: string;
+  period: BudgetPeriod;
+  customStart?: string | null;
+  customEnd?: string | null;
+  scope?: BudgetScopeInput | null;
+  thresholds?: Threshold[] | null;
+  allocations?: { category: string; amount: string }[] | null;
+  owner?: string | null;
+}
+export interface BudgetRecommendation {
+  amount: Money;
+  basedOnPeriods: number;
+  reasoning: string[];
+}
+
+export type AlertState = 'TRIGGERED' | 'ACKNOWLEDGED' | 'RESOLVED';
+export type AlertSeverity = 'INFO' | 'WARNING' | 'CRITICAL';
+export type AlertKind = 'BUDGET_THRESHOLD' | 'BUDGET_FORECAST' | 'BUDGET_DEPLETION' | 'COST_SPIKE' | 'PERIOD_CHANGE';
+export interface AlertTransition {
+  state: AlertState;
+  at: string;
+  by: string | null;
+  note: string | null;
+}
+export interface Alert {
+  id: string;
+  tenant: string;
+  dedupeKey: string;
+  kind: AlertKind;
+  severity: AlertSeverity;
+  state: AlertState;
+  title: string;
+  message: string;
+  budgetId: string | null;
+  actual: Money | null;
+  threshold: Money | null;
+  owner: string | null;
+  triggeredAt: string;
+  updatedAt: string;
+  history: AlertTransition[];
+}
