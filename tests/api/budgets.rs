@@ -127,7 +127,12 @@ async fn crossing_80_percent_alerts_once_and_pages_the_webhook_once() {
     let notifier_toml = dir.path().join("notifier.toml");
     std::fs::write(
         &notifier_toml,
-        format!("[retry]\ninitial_backoff_ms = 50\n[channels.hook]\nkind = \"webhook\"\nurl = \"{url}\"\nsigning_secret = \"{SECRET}\"\n"),
+        // `broken` answers 404 (a permanent failure): dead-lettered at once, visible in the API.
+        format!(
+            "[retry]\ninitial_backoff_ms = 50\n[channels.hook]\nkind = \"webhook\"\nurl = \"{url}\"\nsigning_secret = \"{SECRET}\"\n\
+             [channels.broken]\nkind = \"webhook\"\nurl = \"{}\"\nsigning_secret = \"{SECRET}\"\n",
+            url.replace("/hook", "/missing")
+        ),
     )
     .expect("write notifier config");
     let mut cfg = config(dir.path());
@@ -215,6 +220,36 @@ async fn crossing_80_percent_alerts_once_and_pages_the_webhook_once() {
         json!({ "amount": "80", "currency": "USD" })
     );
     let id = list[0]["id"].as_str().expect("id").to_string();
+    let deliveries = wait_for("delivery records", async || {
+        let v = app
+            .graphql(
+                "query($t:String!){alerts(tenant:$t){deliveries{channel state alertState attempts lastError}} notificationDeadLetters(tenant:$t){channel alertId}}",
+                json!({ "t": "acme" }),
+            )
+            .await;
+        let d = v["data"]["alerts"][0]["deliveries"].as_array().cloned().unwrap_or_default();
+        (d.len() == 2 && v["data"]["notificationDeadLetters"].as_array().map(Vec::len) == Some(1)).then_some(v)
+    })
+    .await;
+    let by_channel = |c: &str| {
+        deliveries["data"]["alerts"][0]["deliveries"]
+            .as_array()
+            .and_then(|d| d.iter().find(|x| x["channel"] == c).cloned())
+            .unwrap_or_else(|| panic!("{deliveries}"))
+    };
+    assert_eq!(by_channel("hook")["state"], "delivered");
+    assert_eq!(by_channel("broken")["state"], "dead_lettered");
+    assert!(
+        by_channel("broken")["lastError"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("404"),
+        "{deliveries}"
+    );
+    assert_eq!(
+        deliveries["data"]["notificationDeadLetters"][0]["alertId"],
+        json!(id)
+    );
 
     // Re-delivery of the crossing event and more spend under 100 %: still one alert, one page.
     assert_eq!(

@@ -66,3 +66,25 @@ pub trait AlertStream: Send + Sync + 'static {
     async fn publish(&self, event: AlertEvent) -> Result<(), BusError>;
     fn subscribe(&self) -> BoxStream<'static, AlertEvent>;
 }
+
+/// How an alert change was delivered over one channel (the notifier's record).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryRecord {
+    pub alert_id: String,
+    pub channel: String,
+    /// The alert state the delivery is about (`triggered`, `acknowledged`, `resolved`).
+    pub alert_state: String,
+    /// `pending`, `delivered`, `retrying` or `dead_lettered`.
+    pub state: String,
+    pub attempts: u32,
+    pub last_error: Option<String>,
+    pub at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Read access to delivery status and dead letters, for the APIs.
+pub trait DeliveryView: Send + Sync + 'static {
+    /// The latest delivery of `alert_id` per channel.
+    fn deliveries(&self, alert_id: &str) -> Result<Vec<DeliveryRecord>, StoreError>;
+    /// Dead-lettered deliveries of a tenant's alerts, newest first.
+    fn dead_letters(&self, tenant: &str, limit: usize) -> Result<Vec<DeliveryRecord>, StoreError>;
+}

@@ -7,6 +7,6 @@ pub mod bus;
 pub mod contract;
 pub mod store;
 
-pub use alerts::{AlertStore, AlertStream, Outboxed};
+pub use alerts::{AlertStore, AlertStream, DeliveryRecord, DeliveryView, Outboxed};
 pub use bus::{BusError, CostUpdate, CostUpdates, LogRecord, UsageLog};
 pub use store::{Commit, CostStore, DeadLetter, StoreError};

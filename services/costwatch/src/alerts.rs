@@ -23,7 +23,7 @@ use crate::config::UpConfig;
 fn notifier_sink(
     cfg: &UpConfig,
     dashboard_url: String,
-) -> anyhow::Result<Option<Arc<dyn AlertSink>>> {
+) -> anyhow::Result<Option<Arc<costwatch_notifier::NotifierSink>>> {
     let Some(path) = &cfg.notifier else {
         return Ok(None);
     };
@@ -75,7 +75,12 @@ pub fn start(
             ..EvaluatorOptions::default()
         },
     ));
-    let sinks: Vec<Arc<dyn AlertSink>> = notifier_sink(cfg, dashboard_url)?.into_iter().collect();
+    let notifier = notifier_sink(cfg, dashboard_url)?;
+    let sinks: Vec<Arc<dyn AlertSink>> = notifier
+        .iter()
+        .map(|n| n.clone() as Arc<dyn AlertSink>)
+        .collect();
+    let deliveries = notifier.map(|n| n as Arc<dyn costwatch_ports::DeliveryView>);
     let publisher = Publisher::new(store.clone(), stream.clone(), sinks);
     let publisher_wake = publisher.waker();
     let runner = Runner::new(
@@ -97,5 +102,6 @@ pub fn start(
         stream,
         publisher_wake,
         default_currency,
+        deliveries,
     }))
 }

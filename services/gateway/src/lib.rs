@@ -43,6 +43,8 @@ pub struct Alerting {
     pub publisher_wake: Arc<tokio::sync::Notify>,
     /// The currency of recommendations that do not ask for one.
     pub default_currency: Currency,
+    /// Delivery status and dead letters of the notifier, when one is configured.
+    pub deliveries: Option<Arc<dyn costwatch_ports::DeliveryView>>,
 }
 
 /// What the gateway serves from.

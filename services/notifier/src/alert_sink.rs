@@ -102,7 +102,7 @@ fn percent_encode(value: &str) -> String {
 /// Delivers every alert change of the outbox through a [`Notifier`]. Routing (which channel
 /// takes which severity and tenant) is the notifier's, from its configuration.
 pub struct NotifierSink {
-    notifier: Arc<Notifier>,
+    pub(crate) notifier: Arc<Notifier>,
     dashboard_url: Option<String>,
 }
 

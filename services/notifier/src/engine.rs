@@ -111,6 +111,22 @@ impl Notifier {
         self
     }
 
+    /// The latest delivery status of `alert_id` on each channel that has one.
+    pub fn delivery_status(&self, alert_id: &str) -> Result<Vec<DeliveryStatus>, LogError> {
+        let mut out = Vec::new();
+        for route in &self.routes {
+            if let Some(s) = self.log.status(alert_id, &route.name)? {
+                out.push(s);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every dead letter kept by the delivery log, oldest first.
+    pub fn dead_letters(&self) -> Result<Vec<DeadLetter>, LogError> {
+        self.log.dead_letters()
+    }
+
     pub fn channel_names(&self) -> impl Iterator<Item = &str> {
         self.routes.iter().map(|r| r.name.as_str())
     }

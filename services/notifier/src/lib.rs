@@ -15,6 +15,7 @@
 pub mod alert_sink;
 pub mod channels;
 pub mod config;
+mod delivery_view;
 pub mod engine;
 pub mod error;
 mod http;

@@ -2,14 +2,14 @@
 
 use std::sync::Arc;
 
-use async_graphql::{Context, ErrorExtensions, ID, Object, Result, Subscription};
+use async_graphql::{ComplexObject, Context, ErrorExtensions, ID, Object, Result, Subscription};
 use chrono::Utc;
 use costwatch_alerting::AlertingError;
 use futures::{Stream, StreamExt, future};
 
 use super::budget_types::{
     AlertGql, AlertState, BudgetGql, BudgetInput, BudgetPeriod, BudgetRecommendation,
-    BudgetScopeInput, currency_of, period_of, scope_of,
+    BudgetScopeInput, Delivery, currency_of, period_of, scope_of,
 };
 use crate::Alerting;
 use crate::views::Money;
@@ -123,6 +123,30 @@ impl BudgetQuery {
         result.map_err(gql_error)
     }
 
+    /// Alert notifications the notifier gave up on (after its retries), newest first.
+    async fn notification_dead_letters(
+        &self,
+        ctx: &Context<'_>,
+        tenant: String,
+        #[graphql(default = 100)] limit: i32,
+    ) -> Result<Vec<Delivery>> {
+        let a = alerting(ctx)?;
+        let tenant = tenant_of(&tenant)?;
+        if !(1..=1000).contains(&limit) {
+            return Err(gql_error(AlertingError::bad(
+                "limit",
+                "must be between 1 and 1000",
+            )));
+        }
+        let Some(view) = &a.deliveries else {
+            return Ok(Vec::new());
+        };
+        let records = view
+            .dead_letters(&tenant, limit as usize)
+            .map_err(|e| gql_error(e.into()))?;
+        Ok(records.into_iter().map(Delivery::from).collect())
+    }
+
     /// A tenant's alerts, most recently changed first (`limit` 1..=1000, default 100).
     async fn alerts(
         &self,
@@ -146,6 +170,19 @@ impl BudgetQuery {
             .await
             .map_err(|e| gql_error(e.into()))?;
         Ok(alerts.into_iter().map(AlertGql::from).collect())
+    }
+}
+
+#[ComplexObject]
+impl AlertGql {
+    /// Delivery of this alert's changes per notifier channel (empty without a notifier).
+    async fn deliveries(&self, ctx: &Context<'_>) -> Result<Vec<Delivery>> {
+        let a = alerting(ctx)?;
+        let Some(view) = &a.deliveries else {
+            return Ok(Vec::new());
+        };
+        let records = view.deliveries(&self.id).map_err(|e| gql_error(e.into()))?;
+        Ok(records.into_iter().map(Delivery::from).collect())
     }
 }
 

@@ -379,7 +379,7 @@ pub struct AlertTransition {
 /// An alert: one incident per dedupe key, with its lifecycle.
 #[derive(Debug, Clone, SimpleObject, Serialize)]
 #[serde(rename_all = "camelCase")]
-#[graphql(name = "Alert")]
+#[graphql(name = "Alert", complex)]
 pub struct AlertGql {
     pub id: ID,
     pub tenant: String,
@@ -454,6 +454,35 @@ impl From<Alert> for AlertGql {
                     note: t.note.clone(),
                 })
                 .collect(),
+        }
+    }
+}
+
+/// How one alert change went out over one notifier channel.
+#[derive(Debug, Clone, SimpleObject, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Delivery {
+    pub alert_id: ID,
+    pub channel: String,
+    /// The alert state the delivery is about: triggered, acknowledged, resolved.
+    pub alert_state: String,
+    /// pending, delivered, retrying, dead_lettered.
+    pub state: String,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+impl From<costwatch_ports::DeliveryRecord> for Delivery {
+    fn from(r: costwatch_ports::DeliveryRecord) -> Self {
+        Delivery {
+            alert_id: ID(r.alert_id),
+            channel: r.channel,
+            alert_state: r.alert_state,
+            state: r.state,
+            attempts: i32::try_from(r.attempts).unwrap_or(i32::MAX),
+            last_error: r.last_error,
+            at: r.at,
         }
     }
 }
