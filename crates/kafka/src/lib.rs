@@ -88,6 +88,38 @@ pub async fn ensure_topic(o: &KafkaOptions) -> Result<(), KafkaError> {
     Ok(())
 }
 
+/// How long `connect` waits for a topic's partitions to show up in the cluster metadata.
+const METADATA_WAIT: Duration = Duration::from_secs(20);
+
+/// The topic's partition count, once every partition has a leader.
+///
+/// Why a wait: right after `ensure_topic` (or on a broker that is still electing leaders), the
+/// metadata can list the topic with no partitions, or partitions without a leader, for a moment.
+pub(crate) async fn topic_partitions<C: Consumer>(
+    consumer: &C,
+    topic: &str,
+) -> Result<u32, KafkaError> {
+    let deadline = tokio::time::Instant::now() + METADATA_WAIT;
+    loop {
+        let metadata = consumer.fetch_metadata(Some(topic), Duration::from_secs(5))?;
+        let ready = metadata
+            .topics()
+            .iter()
+            .find(|t| t.name() == topic)
+            .filter(|t| t.error().is_none())
+            .map(|t| t.partitions())
+            .filter(|p| !p.is_empty() && p.iter().all(|p| p.leader() >= 0))
+            .map(|p| p.len() as u32);
+        match ready {
+            Some(n) => return Ok(n),
+            None if tokio::time::Instant::now() >= deadline => {
+                return Err(KafkaError::NoPartitions(topic.to_string()));
+            }
+            None => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    }
+}
+
 pub struct KafkaUsageLog {
     producer: FutureProducer,
     reader: Mutex<Reader>,
@@ -115,14 +147,7 @@ impl KafkaUsageLog {
             .set("fetch.wait.max.ms", "10")
             .set("auto.offset.reset", "earliest")
             .create()?;
-        let metadata = consumer.fetch_metadata(Some(&o.topic), Duration::from_secs(10))?;
-        let partitions = metadata
-            .topics()
-            .iter()
-            .find(|t| t.name() == o.topic)
-            .map(|t| t.partitions().len() as u32)
-            .filter(|&n| n > 0)
-            .ok_or_else(|| KafkaError::NoPartitions(o.topic.clone()))?;
+        let partitions = topic_partitions(&consumer, &o.topic).await?;
         Ok(KafkaUsageLog {
             producer,
             reader: Mutex::new(Reader::new(consumer, o.topic.clone())),

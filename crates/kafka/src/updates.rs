@@ -65,14 +65,7 @@ where
             .set("enable.auto.commit", "false")
             .set("fetch.wait.max.ms", "5")
             .create()?;
-        let metadata = consumer.fetch_metadata(Some(topic), Duration::from_secs(10))?;
-        let partitions = metadata
-            .topics()
-            .iter()
-            .find(|t| t.name() == topic)
-            .map(|t| t.partitions().len())
-            .filter(|&n| n > 0)
-            .ok_or_else(|| KafkaError::NoPartitions(topic.to_string()))?;
+        let partitions = crate::topic_partitions(&consumer, topic).await?;
         let mut tpl = TopicPartitionList::new();
         for p in 0..partitions {
             tpl.add_partition_offset(topic, p as i32, Offset::End)?;
