@@ -453,6 +453,8 @@ fn alert_of(a: Alert) -> pb::Alert {
             domain::AlertKind::BudgetDepletion => pb::AlertKind::BudgetDepletion,
             domain::AlertKind::CostSpike => pb::AlertKind::CostSpike,
             domain::AlertKind::PeriodChange => pb::AlertKind::PeriodChange,
+            domain::AlertKind::ResourceUtilization => pb::AlertKind::ResourceUtilization,
+            domain::AlertKind::Anomaly => pb::AlertKind::Anomaly,
         } as i32,
         severity: match a.severity {
             domain::Severity::Info => pb::AlertSeverity::Info,

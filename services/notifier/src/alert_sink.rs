@@ -83,6 +83,8 @@ fn kind_name(kind: AlertKind) -> &'static str {
         AlertKind::BudgetDepletion => "budget_depletion",
         AlertKind::CostSpike => "cost_spike",
         AlertKind::PeriodChange => "period_change",
+        AlertKind::ResourceUtilization => "resource_utilization",
+        AlertKind::Anomaly => "anomaly",
     }
 }
 

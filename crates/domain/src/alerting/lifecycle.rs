@@ -14,6 +14,10 @@ pub enum AlertKind {
     BudgetDepletion,
     CostSpike,
     PeriodChange,
+    /// A resource's usage crossed a utilization rule (the spec's `resource_alert`).
+    ResourceUtilization,
+    /// A cost series left its expected band (raised by the anomaly detector).
+    Anomaly,
 }
 
 impl AlertKind {

@@ -64,6 +64,8 @@ pub enum AlertKind {
     BudgetDepletion,
     CostSpike,
     PeriodChange,
+    ResourceUtilization,
+    Anomaly,
 }
 
 #[derive(Debug, Clone, SimpleObject, Serialize)]
@@ -429,6 +431,8 @@ impl From<Alert> for AlertGql {
                 domain::AlertKind::BudgetDepletion => AlertKind::BudgetDepletion,
                 domain::AlertKind::CostSpike => AlertKind::CostSpike,
                 domain::AlertKind::PeriodChange => AlertKind::PeriodChange,
+                domain::AlertKind::ResourceUtilization => AlertKind::ResourceUtilization,
+                domain::AlertKind::Anomaly => AlertKind::Anomaly,
             },
             severity: match a.severity {
                 domain::Severity::Info => AlertSeverity::Info,

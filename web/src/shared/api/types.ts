@@ -117,7 +117,7 @@ export interface BudgetRecommendation {
 
 export type AlertState = 'TRIGGERED' | 'ACKNOWLEDGED' | 'RESOLVED';
 export type AlertSeverity = 'INFO' | 'WARNING' | 'CRITICAL';
-export type AlertKind = 'BUDGET_THRESHOLD' | 'BUDGET_FORECAST' | 'BUDGET_DEPLETION' | 'COST_SPIKE' | 'PERIOD_CHANGE';
+export type AlertKind = 'BUDGET_THRESHOLD' | 'BUDGET_FORECAST' | 'BUDGET_DEPLETION' | 'COST_SPIKE' | 'PERIOD_CHANGE' | 'RESOURCE_UTILIZATION' | 'ANOMALY';
 export interface AlertTransition {
   state: AlertState;
   at: string;
