@@ -10,10 +10,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use chrono::{Duration as Days, Utc};
-use futures::SinkExt;
 use serde_json::{Value, json};
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 use crate::helpers::{config, spawn_with};
 use crate::live::next_json;
@@ -96,28 +93,12 @@ async fn wait_for<T>(what: &str, mut probe: impl AsyncFnMut() -> Option<T>) -> T
 }
 
 async fn subscribe_alerts(addr: std::net::SocketAddr) -> crate::live::Ws {
-    let mut req = format!("ws://{addr}/graphql/ws")
-        .into_client_request()
-        .expect("request");
-    req.headers_mut().insert(
-        "Sec-WebSocket-Protocol",
-        "graphql-transport-ws".parse().expect("header"),
-    );
-    let (mut ws, _) = tokio_tungstenite::connect_async(req)
-        .await
-        .expect("ws connect");
-    ws.send(Message::text(
-        json!({"type": "connection_init"}).to_string(),
-    ))
+    crate::live::subscribe(
+        addr,
+        "subscription($t:String!){alerts(tenant:$t){id state dedupeKey tenant}}",
+        json!({"t": "acme"}),
+    )
     .await
-    .expect("init");
-    assert_eq!(next_json(&mut ws).await["type"], "connection_ack");
-    let sub = json!({"id": "1", "type": "subscribe", "payload": {
-        "query": "subscription{alerts(tenant:\"acme\"){id state dedupeKey tenant}}"}});
-    ws.send(Message::text(sub.to_string()))
-        .await
-        .expect("subscribe");
-    ws
 }
 
 #[tokio::test]

@@ -12,6 +12,17 @@ pub type Ws =
 
 /// Opens a `graphql-transport-ws` connection and subscribes to a tenant's cost updates.
 pub async fn subscribe_cost_updates(http_addr: std::net::SocketAddr, tenant: &str) -> Ws {
+    subscribe(
+        http_addr,
+        "subscription($t:String!){costUpdates(tenant:$t){tenant events eventIds added{amount currency}}}",
+        json!({"t": tenant}),
+    )
+    .await
+}
+
+/// Opens a GraphQL WebSocket (graphql-transport-ws), waits for the ack and starts `query` as
+/// subscription "1".
+pub async fn subscribe(http_addr: std::net::SocketAddr, query: &str, variables: Value) -> Ws {
     let mut req = format!("ws://{http_addr}/graphql/ws")
         .into_client_request()
         .expect("request");
@@ -31,7 +42,7 @@ pub async fn subscribe_cost_updates(http_addr: std::net::SocketAddr, tenant: &st
     assert_eq!(ack["type"], "connection_ack", "{ack}");
     let sub = json!({
         "id": "1", "type": "subscribe",
-        "payload": { "query": "subscription($t:String!){costUpdates(tenant:$t){tenant events eventIds added{amount currency}}}", "variables": {"t": tenant} }
+        "payload": { "query": query, "variables": variables }
     });
     ws.send(Message::text(sub.to_string()))
         .await

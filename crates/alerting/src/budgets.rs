@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use costwatch_domain::budget::{
-    Budget, BudgetScope, BudgetSpec, BudgetStatus, ForecastPolicy, Period, PeriodWindow,
-    Recommendation, recommend, status,
+    Budget, BudgetScope, BudgetSpec, BudgetStatus, ForecastPolicy, Period, Recommendation,
+    recommend, status,
 };
 use costwatch_domain::fx::FxRates;
 use costwatch_domain::{Currency, TenantId};
@@ -32,7 +32,8 @@ pub struct BudgetService {
 /// How many complete past periods a recommendation looks at.
 const RECOMMENDATION_PERIODS: usize = 6;
 
-fn tenant_of(raw: &str) -> Result<String, AlertingError> {
+/// The tenant id in its canonical form, or a `tenant` field error (every API parses it this way).
+pub fn parse_tenant(raw: &str) -> Result<String, AlertingError> {
     TenantId::parse(raw)
         .map(|t| t.as_str().to_string())
         .map_err(|reason| AlertingError::bad("tenant", reason))
@@ -97,7 +98,7 @@ impl BudgetService {
         tenant: &str,
         now: DateTime<Utc>,
     ) -> Result<Vec<BudgetView>, AlertingError> {
-        let tenant = tenant_of(tenant)?;
+        let tenant = parse_tenant(tenant)?;
         let mut out = Vec::new();
         for b in self.store.budgets(&tenant).await? {
             out.push(self.view(b, now).await?);
@@ -111,7 +112,7 @@ impl BudgetService {
         id: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<BudgetView>, AlertingError> {
-        let tenant = tenant_of(tenant)?;
+        let tenant = parse_tenant(tenant)?;
         match self.store.budget(&tenant, id).await? {
             Some(b) => Ok(Some(self.view(b, now).await?)),
             None => Ok(None),
@@ -124,7 +125,7 @@ impl BudgetService {
         spec: BudgetSpec,
         now: DateTime<Utc>,
     ) -> Result<BudgetView, AlertingError> {
-        let tenant = tenant_of(tenant)?;
+        let tenant = parse_tenant(tenant)?;
         let spec = spec
             .validate("input")
             .map_err(|e| AlertingError::bad(e.field, e.reason))?;
@@ -147,7 +148,7 @@ impl BudgetService {
         spec: BudgetSpec,
         now: DateTime<Utc>,
     ) -> Result<BudgetView, AlertingError> {
-        let tenant = tenant_of(tenant)?;
+        let tenant = parse_tenant(tenant)?;
         let existing =
             self.store
                 .budget(&tenant, id)
@@ -170,7 +171,7 @@ impl BudgetService {
     }
 
     pub async fn delete(&self, tenant: &str, id: &str) -> Result<bool, AlertingError> {
-        let tenant = tenant_of(tenant)?;
+        let tenant = parse_tenant(tenant)?;
         Ok(self.store.delete_budget(&tenant, id).await?)
     }
 
@@ -184,7 +185,7 @@ impl BudgetService {
         scope: &BudgetScope,
         now: DateTime<Utc>,
     ) -> Result<Option<Recommendation>, AlertingError> {
-        let tenant = tenant_of(tenant)?;
+        let tenant = parse_tenant(tenant)?;
         self.check_currency("currency", currency)?;
         let mut history = Vec::new();
         let mut window = period.previous_window(now);
@@ -199,14 +200,7 @@ impl BudgetService {
             )
             .await?;
             history.push(daily.iter().copied().sum::<Decimal>());
-            // A custom period repeats back in steps of its own length.
-            window = match period {
-                Period::Custom { .. } => PeriodWindow {
-                    start: window.start - window.length(),
-                    end: window.start,
-                },
-                _ => period.previous_window(window.start),
-            };
+            window = period.window_before(window);
         }
         // Oldest first, without the silent periods before the scope had any spend.
         history.reverse();

@@ -17,7 +17,7 @@ mod publisher;
 mod runner;
 mod spend;
 
-pub use budgets::{BudgetService, BudgetView};
+pub use budgets::{BudgetService, BudgetView, parse_tenant};
 pub use error::AlertingError;
 pub use evaluator::{Evaluator, EvaluatorOptions};
 pub use publisher::{AlertSink, Publisher};

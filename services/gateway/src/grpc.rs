@@ -14,11 +14,11 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use costwatch_alerting::{AlertingError, BudgetService, BudgetView, Evaluator};
+use costwatch_alerting::{AlertingError, BudgetService, BudgetView, Evaluator, parse_tenant};
 use costwatch_domain::alerting::{self as domain, Alert};
 use costwatch_domain::budget::{self as b, BudgetScope, BudgetSpec, Period};
 use costwatch_domain::money::format_amount;
-use costwatch_domain::{Category, Currency, TenantId};
+use costwatch_domain::{Category, Currency};
 use costwatch_proto::prost_types::Timestamp;
 use costwatch_proto::v1 as pb;
 use costwatch_proto::v1::budget_service_server::{BudgetService as BudgetRpc, BudgetServiceServer};
@@ -76,13 +76,7 @@ impl BudgetGrpc {
     /// Re-evaluates the tenant right after a budget change, so a budget created already past a
     /// threshold alerts now rather than at the next sweep. A failure is logged; the sweep retries.
     async fn evaluate_now(&self, tenant: &str) {
-        match self.evaluator.evaluate_tenant(tenant, Utc::now()).await {
-            Ok(changed) if !changed.is_empty() => self.wake_publisher(),
-            Ok(_) => {}
-            Err(e) => {
-                tracing::warn!(%tenant, error = %e, "evaluation after a budget change failed")
-            }
-        }
+        crate::evaluate_now(&self.evaluator, self.publisher_wake.as_deref(), tenant).await;
     }
 }
 
@@ -175,12 +169,6 @@ fn as_budget_field(e: AlertingError) -> AlertingError {
 
 fn bad(field: impl Into<String>, reason: impl Into<String>) -> AlertingError {
     AlertingError::bad(field, reason)
-}
-
-fn tenant_of(raw: &str) -> Result<String, AlertingError> {
-    TenantId::parse(raw)
-        .map(|t| t.as_str().to_string())
-        .map_err(|reason| bad("tenant", reason))
 }
 
 fn required<'a>(field: &str, raw: &'a str) -> Result<&'a str, AlertingError> {
@@ -530,7 +518,7 @@ impl BudgetRpc for BudgetGrpc {
         request: Request<pb::GetBudgetRequest>,
     ) -> Result<Response<pb::GetBudgetResponse>, Status> {
         let req = request.into_inner();
-        let tenant = tenant_of(&req.tenant).map_err(status_of)?;
+        let tenant = parse_tenant(&req.tenant).map_err(status_of)?;
         let id = required("id", &req.id).map_err(status_of)?;
         let view = self
             .budgets
@@ -553,7 +541,7 @@ impl BudgetRpc for BudgetGrpc {
         request: Request<pb::CreateBudgetRequest>,
     ) -> Result<Response<pb::CreateBudgetResponse>, Status> {
         let req = request.into_inner();
-        let tenant = tenant_of(&req.tenant).map_err(status_of)?;
+        let tenant = parse_tenant(&req.tenant).map_err(status_of)?;
         let spec = spec_of(req.budget).map_err(status_of)?;
         let view = self
             .budgets
@@ -571,7 +559,7 @@ impl BudgetRpc for BudgetGrpc {
         request: Request<pb::UpdateBudgetRequest>,
     ) -> Result<Response<pb::UpdateBudgetResponse>, Status> {
         let req = request.into_inner();
-        let tenant = tenant_of(&req.tenant).map_err(status_of)?;
+        let tenant = parse_tenant(&req.tenant).map_err(status_of)?;
         let id = required("id", &req.id).map_err(status_of)?;
         let spec = spec_of(req.budget).map_err(status_of)?;
         let view = self
@@ -590,7 +578,7 @@ impl BudgetRpc for BudgetGrpc {
         request: Request<pb::DeleteBudgetRequest>,
     ) -> Result<Response<pb::DeleteBudgetResponse>, Status> {
         let req = request.into_inner();
-        let tenant = tenant_of(&req.tenant).map_err(status_of)?;
+        let tenant = parse_tenant(&req.tenant).map_err(status_of)?;
         let id = required("id", &req.id).map_err(status_of)?;
         if !self.budgets.delete(&tenant, id).await.map_err(status_of)? {
             return Err(status_of(AlertingError::NotFound {
@@ -609,7 +597,7 @@ impl BudgetRpc for BudgetGrpc {
     ) -> Result<Response<pb::RecommendBudgetResponse>, Status> {
         let req = request.into_inner();
         let result = async {
-            let tenant = tenant_of(&req.tenant)?;
+            let tenant = parse_tenant(&req.tenant)?;
             let period = match period_kind("period", req.period)? {
                 pb::BudgetPeriod::Monthly => Period::Monthly,
                 pb::BudgetPeriod::Quarterly => Period::Quarterly,
@@ -646,7 +634,7 @@ impl BudgetRpc for BudgetGrpc {
         request: Request<pb::ListAlertsRequest>,
     ) -> Result<Response<pb::ListAlertsResponse>, Status> {
         let req = request.into_inner();
-        let tenant = tenant_of(&req.tenant).map_err(status_of)?;
+        let tenant = parse_tenant(&req.tenant).map_err(status_of)?;
         let state = state_filter(req.state).map_err(status_of)?;
         let limit = limit_of(req.limit).map_err(status_of)?;
         let alerts = self
@@ -665,7 +653,7 @@ impl BudgetRpc for BudgetGrpc {
         request: Request<pb::AcknowledgeAlertRequest>,
     ) -> Result<Response<pb::AcknowledgeAlertResponse>, Status> {
         let req = request.into_inner();
-        let tenant = tenant_of(&req.tenant).map_err(status_of)?;
+        let tenant = parse_tenant(&req.tenant).map_err(status_of)?;
         let id = required("id", &req.id).map_err(status_of)?;
         let alert = self
             .evaluator
@@ -689,7 +677,7 @@ impl BudgetRpc for BudgetGrpc {
         request: Request<pb::ResolveAlertRequest>,
     ) -> Result<Response<pb::ResolveAlertResponse>, Status> {
         let req = request.into_inner();
-        let tenant = tenant_of(&req.tenant).map_err(status_of)?;
+        let tenant = parse_tenant(&req.tenant).map_err(status_of)?;
         let id = required("id", &req.id).map_err(status_of)?;
         let alert = self
             .evaluator

@@ -47,6 +47,32 @@ pub struct Alerting {
     pub deliveries: Option<Arc<dyn costwatch_ports::DeliveryView>>,
 }
 
+impl Alerting {
+    /// Re-evaluates the tenant right after a budget change, so a budget created already past a
+    /// threshold alerts now rather than at the next sweep.
+    pub async fn evaluate_now(&self, tenant: &str) {
+        evaluate_now(&self.evaluator, Some(&self.publisher_wake), tenant).await;
+    }
+}
+
+/// Evaluates one tenant now and wakes the publisher when alerts changed. A failure is only
+/// logged: the runner's periodic sweep evaluates the tenant again.
+pub(crate) async fn evaluate_now(
+    evaluator: &costwatch_alerting::Evaluator,
+    publisher_wake: Option<&tokio::sync::Notify>,
+    tenant: &str,
+) {
+    match evaluator.evaluate_tenant(tenant, chrono::Utc::now()).await {
+        Ok(changed) if !changed.is_empty() => {
+            if let Some(wake) = publisher_wake {
+                wake.notify_one();
+            }
+        }
+        Ok(_) => {}
+        Err(e) => tracing::warn!(%tenant, error = %e, "evaluation after a budget change failed"),
+    }
+}
+
 /// What the gateway serves from.
 #[derive(Clone)]
 pub struct GatewayState {

@@ -23,7 +23,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::Alerting;
-use crate::graphql::{AlertGql, BudgetGql, BudgetInput};
+use crate::graphql::{AlertGql, AlertState, BudgetGql, BudgetInput};
 
 pub const BUDGETS_PATH: &str = "/api/admin/costs/budgets";
 pub const ALERTS_PATH: &str = "/api/admin/costs/alerts";
@@ -110,22 +110,12 @@ fn tenant(p: &Params) -> Result<String, ApiError> {
     let raw = p
         .get("tenant")
         .ok_or_else(|| bad("tenant", "is required"))?;
-    costwatch_domain::TenantId::parse(raw)
-        .map(|t| t.as_str().to_string())
-        .map_err(|r| bad("tenant", r))
+    Ok(costwatch_alerting::parse_tenant(raw)?)
 }
 
 /// The JSON body, with serde's message (which names the field) on failure.
 fn body<T>(raw: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
     raw.map(|Json(v)| v).map_err(|e| bad("body", e.body_text()))
-}
-
-async fn evaluate_now(a: &Alerting, tenant: &str) {
-    match a.evaluator.evaluate_tenant(tenant, Utc::now()).await {
-        Ok(changed) if !changed.is_empty() => a.publisher_wake.notify_one(),
-        Ok(_) => {}
-        Err(e) => tracing::warn!(%tenant, error = %e, "evaluation after a budget change failed"),
-    }
 }
 
 macro_rules! try_enabled {
@@ -165,7 +155,7 @@ async fn create_budget(
         .budgets
         .create(&b.tenant, b.input.spec()?, Utc::now())
         .await?;
-    evaluate_now(a, &view.budget.tenant).await;
+    a.evaluate_now(&view.budget.tenant).await;
     Ok((StatusCode::CREATED, Json(BudgetGql::from(view))).into_response())
 }
 
@@ -180,7 +170,7 @@ async fn update_budget(
         .budgets
         .update(&b.tenant, &id, b.input.spec()?, Utc::now())
         .await?;
-    evaluate_now(a, &view.budget.tenant).await;
+    a.evaluate_now(&view.budget.tenant).await;
     Ok(Json(BudgetGql::from(view)).into_response())
 }
 
@@ -195,7 +185,7 @@ async fn delete_budget(
     if !a.budgets.delete(&tenant, &id).await? {
         return Err(ApiError(AlertingError::NotFound { what: "budget", id }));
     }
-    evaluate_now(a, &tenant).await;
+    a.evaluate_now(&tenant).await;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -208,11 +198,11 @@ async fn list_alerts(
     let tenant = tenant(&p)?;
     let state = p
         .get("state")
-        .map(|s| match s.to_ascii_uppercase().as_str() {
-            "TRIGGERED" => Ok(costwatch_domain::alerting::AlertState::Triggered),
-            "ACKNOWLEDGED" => Ok(costwatch_domain::alerting::AlertState::Acknowledged),
-            "RESOLVED" => Ok(costwatch_domain::alerting::AlertState::Resolved),
-            _ => Err(bad("state", "must be TRIGGERED, ACKNOWLEDGED or RESOLVED")),
+        // The same names as the GraphQL enum (its serde form), case-insensitive.
+        .map(|s| {
+            serde_json::from_value::<AlertState>(json!(s.to_ascii_uppercase()))
+                .map(costwatch_domain::alerting::AlertState::from)
+                .map_err(|_| bad("state", "must be TRIGGERED, ACKNOWLEDGED or RESOLVED"))
         })
         .transpose()?;
     let limit = match p.get("limit") {

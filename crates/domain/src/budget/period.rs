@@ -66,13 +66,18 @@ impl Period {
     /// The window just before the one holding `at` (for a custom period: the same length,
     /// ending at its start).
     pub fn previous_window(&self, at: DateTime<Utc>) -> PeriodWindow {
-        let current = self.window(at);
+        self.window_before(self.window(at))
+    }
+
+    /// The window ending where `w` starts: the calendar period before it, or for a custom
+    /// period a window of `w`'s length (so stepping back repeatedly walks back in equal steps).
+    pub fn window_before(&self, w: PeriodWindow) -> PeriodWindow {
         match self {
             Period::Custom { .. } => PeriodWindow {
-                start: current.start - current.length(),
-                end: current.start,
+                start: w.start - w.length(),
+                end: w.start,
             },
-            _ => self.window(current.start - Duration::seconds(1)),
+            _ => self.window(w.start - Duration::seconds(1)),
         }
     }
 

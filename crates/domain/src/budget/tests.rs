@@ -88,6 +88,27 @@ proptest! {
     }
 
     #[test]
+    fn stepping_back_walks_contiguous_windows(secs in 100_000_000i64..4_000_000_000, days in 1i64..400, steps in 1usize..30) {
+        let t = DateTime::<Utc>::from_timestamp(secs, 0).expect("in range");
+        let custom = Period::Custom { start: t, end: t + Duration::days(days) };
+        for p in [Period::Monthly, Period::Quarterly, Period::Yearly, custom] {
+            let mut w = p.window(t);
+            for _ in 0..steps {
+                let before = p.window_before(w);
+                prop_assert_eq!(before.end, w.start);
+                prop_assert!(before.start < before.end);
+                if let Period::Custom { .. } = p {
+                    prop_assert_eq!(before.length(), Duration::days(days));
+                } else {
+                    // A calendar window before is that period's own window.
+                    prop_assert_eq!(p.window(before.start), before);
+                }
+                w = before;
+            }
+        }
+    }
+
+    #[test]
     fn allocations_are_accepted_iff_they_add_up(a in 1i64..1_000_000, b in 1i64..1_000_000, extra in -5i64..5) {
         let mut s = spec("0");
         s.amount = Decimal::new(a + b + extra, 2);

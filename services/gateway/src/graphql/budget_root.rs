@@ -44,19 +44,7 @@ fn alerting<'a>(ctx: &Context<'a>) -> Result<&'a Arc<Alerting>> {
 }
 
 fn tenant_of(raw: &str) -> Result<String> {
-    costwatch_domain::TenantId::parse(raw)
-        .map(|t| t.as_str().to_string())
-        .map_err(|reason| gql_error(AlertingError::bad("tenant", reason)))
-}
-
-/// Re-evaluates the tenant right after a change, so a budget created already past a threshold
-/// alerts now rather than at the next sweep. A failure here is logged; the sweep retries.
-async fn evaluate_now(a: &Alerting, tenant: &str) {
-    match a.evaluator.evaluate_tenant(tenant, Utc::now()).await {
-        Ok(changed) if !changed.is_empty() => a.publisher_wake.notify_one(),
-        Ok(_) => {}
-        Err(e) => tracing::warn!(%tenant, error = %e, "evaluation after a budget change failed"),
-    }
+    costwatch_alerting::parse_tenant(raw).map_err(gql_error)
 }
 
 #[derive(Default)]
@@ -204,7 +192,7 @@ impl BudgetMutation {
             .create(&tenant, spec, Utc::now())
             .await
             .map_err(gql_error)?;
-        evaluate_now(a, &view.budget.tenant).await;
+        a.evaluate_now(&view.budget.tenant).await;
         Ok(view.into())
     }
 
@@ -222,7 +210,7 @@ impl BudgetMutation {
             .update(&tenant, &id, spec, Utc::now())
             .await
             .map_err(gql_error)?;
-        evaluate_now(a, &view.budget.tenant).await;
+        a.evaluate_now(&view.budget.tenant).await;
         Ok(view.into())
     }
 
@@ -231,7 +219,7 @@ impl BudgetMutation {
         let a = alerting(ctx)?;
         let deleted = a.budgets.delete(&tenant, &id).await.map_err(gql_error)?;
         if deleted {
-            evaluate_now(a, &tenant_of(&tenant)?).await;
+            a.evaluate_now(&tenant_of(&tenant)?).await;
         }
         Ok(deleted)
     }

@@ -13,7 +13,7 @@ use async_graphql::{ErrorExtensions, MergedObject, MergedSubscription, Schema, S
 use costwatch_ports::CostUpdates;
 
 pub use budget_root::{AlertSubscription, BudgetMutation, BudgetQuery};
-pub use budget_types::{AlertGql, BudgetGql, BudgetInput};
+pub use budget_types::{AlertGql, AlertState, BudgetGql, BudgetInput};
 pub use inputs::{CostFilterInput, Dimension, Granularity, LabelInput, TimeRangeInput};
 pub use limits::{MAX_COMPLEXITY, MAX_DEPTH, MAX_INTROSPECTION_DEPTH};
 pub use query::CostQuery;
