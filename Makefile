@@ -60,7 +60,7 @@ adapters: toolchain
 	deploy/dev/stack.sh start
 	export COSTWATCH_KAFKA_BROKERS=127.0.0.1:9092 COSTWATCH_CQL_NODES=127.0.0.1:9042; \
 	  $(CARGO) test --workspace --lib -- --include-ignored \
-	    usage_log_contract cost_store_contract cost_updates_contract crash_recovery \
+	    usage_log_contract cost_store_contract cost_updates_contract alert_store_contract alerts::tests trace_context crash_recovery \
 	  && $(CARGO) test --workspace --test distributed_chaos -- --include-ignored --nocapture; \
 	  rc=$$?; deploy/dev/stack.sh stop; exit $$rc
 

@@ -124,6 +124,7 @@ impl SqliteLog {
                     reason: e.to_string(),
                 })?;
                 Ok(LogRecord {
+                    trace_parent: None,
                     partition: 0,
                     offset,
                     event,

@@ -157,6 +157,16 @@ impl KafkaUsageLog {
     }
 }
 
+/// `headers` plus the trace-context fields (`costwatch_telemetry::propagation_fields`).
+pub(crate) fn with_trace(headers: OwnedHeaders, trace: &[(String, String)]) -> OwnedHeaders {
+    trace.iter().fold(headers, |headers, (k, v)| {
+        headers.insert(Header {
+            key: k.as_str(),
+            value: Some(v.as_str()),
+        })
+    })
+}
+
 fn unavailable(e: impl std::fmt::Display) -> BusError {
     BusError::Unavailable(e.to_string())
 }
@@ -169,11 +179,17 @@ impl UsageLog for KafkaUsageLog {
             .map(|e| Ok((e.tenant.to_string(), serde_json::to_string(e)?)))
             .collect::<Result<_, serde_json::Error>>()
             .map_err(unavailable)?;
+        // The publishing request's trace context rides along, so the aggregator's batch span
+        // can link back to it.
+        let trace = costwatch_telemetry::propagation_fields();
         let sends = payloads.iter().map(|(key, payload)| {
-            let headers = OwnedHeaders::new().insert(Header {
-                key: EVENT_TYPE_HEADER,
-                value: Some(EVENT_TYPE),
-            });
+            let headers = with_trace(
+                OwnedHeaders::new().insert(Header {
+                    key: EVENT_TYPE_HEADER,
+                    value: Some(EVENT_TYPE),
+                }),
+                &trace,
+            );
             let record = FutureRecord::to(&self.topic)
                 .key(key)
                 .payload(payload)
@@ -211,6 +227,8 @@ impl UsageLog for KafkaUsageLog {
 
 #[cfg(test)]
 mod tests {
+    use tracing::Instrument;
+
     use super::*;
 
     fn brokers() -> String {
@@ -233,4 +251,49 @@ mod tests {
         fresh(),
         ignore = "needs Kafka on 127.0.0.1:9092: make dev-stack"
     );
+
+    /// The publishing span's trace context comes back with every record, so the aggregator can
+    /// link its batch span to the request that sent the events.
+    #[tokio::test]
+    #[ignore = "needs Kafka on 127.0.0.1:9092: make dev-stack"]
+    async fn trace_context_crosses_the_usage_topic() {
+        let _guard = tracing::subscriber::set_default(costwatch_telemetry::otel_subscriber());
+        let log = fresh().await;
+        let traced = costwatch_ports::contract::sample_event("acme", "traced");
+        let untraced = costwatch_ports::contract::sample_event("acme", "untraced");
+        let span = tracing::info_span!("ingest_test");
+        let trace_id = costwatch_telemetry::trace_id_of(&span);
+        assert_ne!(
+            trace_id,
+            "0".repeat(32),
+            "the test subscriber gives spans trace ids"
+        );
+        log.publish(std::slice::from_ref(&traced))
+            .instrument(span)
+            .await
+            .expect("publish in a span");
+        log.publish(&[untraced])
+            .await
+            .expect("publish outside spans");
+
+        // One tenant's events share a partition; the others stay empty.
+        let mut records = Vec::new();
+        for partition in 0..log.partitions() {
+            records.extend(
+                log.read(partition, 0, 10, Duration::from_secs(2))
+                    .await
+                    .expect("read"),
+            );
+            if records.len() == 2 {
+                break;
+            }
+        }
+        assert_eq!(records.len(), 2, "{records:?}");
+        let parent = records[0]
+            .trace_parent
+            .as_deref()
+            .expect("a traceparent header");
+        assert!(parent.starts_with(&format!("00-{trace_id}-")), "{parent}");
+        assert_eq!(records[1].trace_parent, None);
+    }
 }

@@ -13,7 +13,7 @@ use std::time::Duration;
 use costwatch_domain::UsageEvent;
 use costwatch_ports::{BusError, LogRecord};
 use rdkafka::consumer::{Consumer, StreamConsumer};
-use rdkafka::message::Message;
+use rdkafka::message::{Headers, Message};
 use rdkafka::{Offset, TopicPartitionList};
 
 pub(crate) struct Reader {
@@ -115,10 +115,18 @@ impl Reader {
                     reason,
                 })?;
             self.fetched_to.insert(p, offset + 1);
+            let trace_parent = msg.headers().and_then(|h| {
+                h.iter()
+                    .find(|h| h.key == costwatch_telemetry::TRACEPARENT)
+                    .and_then(|h| h.value)
+                    .and_then(|v| std::str::from_utf8(v).ok())
+                    .map(String::from)
+            });
             let record = LogRecord {
                 partition: p,
                 offset,
                 event,
+                trace_parent,
             };
             if p == partition {
                 records.push(record);

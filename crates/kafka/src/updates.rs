@@ -106,7 +106,14 @@ where
     /// Publishes `item` keyed by `key`; returns when all in-sync replicas have it.
     pub async fn send(&self, key: &str, item: &T) -> Result<(), BusError> {
         let payload = serde_json::to_vec(item).map_err(|e| BusError::Unavailable(e.to_string()))?;
-        let record = FutureRecord::to(&self.topic).key(key).payload(&payload);
+        let headers = crate::with_trace(
+            rdkafka::message::OwnedHeaders::new(),
+            &costwatch_telemetry::propagation_fields(),
+        );
+        let record = FutureRecord::to(&self.topic)
+            .key(key)
+            .payload(&payload)
+            .headers(headers);
         self.producer
             .send(record, Duration::from_secs(10))
             .await

@@ -30,6 +30,9 @@ pub struct LogRecord {
     pub partition: u32,
     pub offset: u64,
     pub event: UsageEvent,
+    /// The W3C `traceparent` of the request that published it, when the log carries one (the
+    /// Kafka log does, in a record header; the embedded log runs in one process and does not).
+    pub trace_parent: Option<String>,
 }
 
 /// The usage-event log. Delivery is at-least-once: the same event may appear at several offsets

@@ -18,6 +18,7 @@ use costwatch_ports::{
     BusError, Commit, CostStore, CostUpdate, CostUpdates, DeadLetter, StoreError, UsageLog,
 };
 use tokio::sync::watch;
+use tracing::Instrument;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -67,6 +68,23 @@ pub struct StepOutcome {
     pub dead_lettered: usize,
 }
 
+/// Most producer traces one batch span links to (a batch of one tenant's bulk import is usually
+/// one trace; thousands of links would only bloat the span).
+const MAX_TRACE_LINKS: usize = 32;
+
+/// The span of one committed batch, linked to the traces of the requests that published it.
+fn batch_span(partition: u32, records: &[costwatch_ports::LogRecord]) -> tracing::Span {
+    let span = tracing::info_span!("aggregate_batch", partition, records = records.len());
+    let parents: std::collections::BTreeSet<&str> = records
+        .iter()
+        .filter_map(|r| r.trace_parent.as_deref())
+        .collect();
+    for parent in parents.into_iter().take(MAX_TRACE_LINKS) {
+        costwatch_telemetry::link_from_fields(&span, [(costwatch_telemetry::TRACEPARENT, parent)]);
+    }
+    span
+}
+
 impl Aggregator {
     pub fn new(
         log: Arc<dyn UsageLog>,
@@ -101,8 +119,12 @@ impl Aggregator {
                 .await?;
             let Some(last) = records.last() else { continue };
             let next = last.offset + 1;
+            let span = batch_span(partition, &records);
             let events: Vec<_> = records.into_iter().map(|r| r.event).collect();
-            let outcome = self.apply(positions, partition, next, &events).await?;
+            let outcome = self
+                .apply(positions, partition, next, &events)
+                .instrument(span)
+                .await?;
             total.records += events.len();
             total.counted += outcome.counted;
             total.duplicates += outcome.duplicates;

@@ -13,6 +13,7 @@
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::sync::Arc;
+use tracing::Instrument;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use costwatch_domain::validate::FieldError;
@@ -64,6 +65,17 @@ impl IngestService for IngestGrpc {
         &self,
         request: Request<IngestRequest>,
     ) -> Result<Response<IngestResponse>, Status> {
+        let span = tracing::info_span!("ingest_grpc");
+        let metadata = request.metadata();
+        costwatch_telemetry::parent_from_fields(
+            &span,
+            [
+                costwatch_telemetry::TRACEPARENT,
+                costwatch_telemetry::TRACESTATE,
+            ]
+            .into_iter()
+            .filter_map(|name| Some((name, metadata.get(name)?.to_str().ok()?))),
+        );
         let events = request.into_inner().events;
         let mut bad_timestamps = BTreeSet::new();
         let values: Vec<Value> = events
@@ -80,7 +92,12 @@ impl IngestService for IngestGrpc {
                 event_to_json(event)
             })
             .collect();
-        match self.ingestor.ingest(&values, Utc::now()).await {
+        match self
+            .ingestor
+            .ingest(&values, Utc::now())
+            .instrument(span)
+            .await
+        {
             Ok(receipt) => Ok(Response::new(IngestResponse {
                 accepted: u32::try_from(receipt.accepted).unwrap_or(u32::MAX),
             })),

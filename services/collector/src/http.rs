@@ -1,6 +1,7 @@
 //! `POST /v1/events`: a JSON array (or one object) or NDJSON (`application/x-ndjson`).
 
 use std::sync::Arc;
+use tracing::Instrument;
 
 use axum::Json;
 use axum::Router;
@@ -81,6 +82,16 @@ fn parse_body(headers: &HeaderMap, body: &[u8]) -> Result<Vec<Value>, Vec<FieldE
     }
 }
 
+/// The W3C trace-context request headers, for parenting the ingest span.
+fn trace_fields(headers: &HeaderMap) -> impl Iterator<Item = (&str, &str)> {
+    [
+        costwatch_telemetry::TRACEPARENT,
+        costwatch_telemetry::TRACESTATE,
+    ]
+    .into_iter()
+    .filter_map(|name| Some((name, headers.get(name)?.to_str().ok()?)))
+}
+
 async fn post_events(
     State(ingestor): State<Arc<Ingestor>>,
     headers: HeaderMap,
@@ -108,7 +119,9 @@ async fn post_events(
             );
         }
     };
-    match ingestor.ingest(&values, Utc::now()).await {
+    let span = tracing::info_span!("ingest_http", events = values.len());
+    costwatch_telemetry::parent_from_fields(&span, trace_fields(&headers));
+    match ingestor.ingest(&values, Utc::now()).instrument(span).await {
         Ok(receipt) => (StatusCode::ACCEPTED, Json(receipt)).into_response(),
         Err(e @ IngestError::TooManyEvents { .. }) => {
             error(StatusCode::PAYLOAD_TOO_LARGE, e.to_string(), vec![])

@@ -59,6 +59,7 @@ impl UsageLog for MemoryLog {
             .skip(usize::try_from(from).unwrap_or(usize::MAX))
             .take(max)
             .map(|(offset, event)| LogRecord {
+                trace_parent: None,
                 partition,
                 offset: offset as u64,
                 event: event.clone(),

@@ -238,8 +238,13 @@ async fn migrate(args: MigrateArgs) -> ExitCode {
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    costwatch_telemetry::init("costwatch");
-    match cli.command {
+    costwatch_telemetry::init(match &cli.command {
+        Command::Collector(_) => "collector",
+        Command::Aggregator(_) => "aggregator",
+        Command::Gateway(_) => "gateway",
+        _ => "costwatch",
+    });
+    let code = match cli.command {
         Command::Up(args) => up(args).await,
         Command::Import(args) => import::run(args).await,
         Command::Migrate(args) => migrate(args).await,
@@ -250,5 +255,7 @@ async fn main() -> ExitCode {
             eprintln!("costwatch: {NOT_BUILT}");
             ExitCode::from(2)
         }
-    }
+    };
+    costwatch_telemetry::shutdown();
+    code
 }
