@@ -5,7 +5,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 use costwatch_domain::alerting::{
     Alert, ChangeRule, Condition, SpikeRule, acknowledge, budget_conditions, change_condition,
-    reconcile, resolve, spike_condition,
+    reconcile, resolve, resource_conditions, resource_rule_source, spike_condition,
 };
 use costwatch_domain::budget::{BudgetScope, Period};
 use costwatch_domain::fx::FxRates;
@@ -14,7 +14,7 @@ use costwatch_domain::{Currency, Granularity};
 use costwatch_ports::{AlertStore, CostStore};
 use rust_decimal::Decimal;
 
-use crate::{AlertingError, BudgetService};
+use crate::{AlertingError, BudgetService, DigestService, ResourceRuleService};
 
 #[derive(Debug, Clone)]
 pub struct EvaluatorOptions {
@@ -53,6 +53,8 @@ pub struct Evaluator {
     costs: Arc<dyn CostStore>,
     fx: FxRates,
     options: EvaluatorOptions,
+    resources: Arc<ResourceRuleService>,
+    digests: Arc<DigestService>,
 }
 
 fn source_of_budget(id: &str) -> String {
@@ -69,12 +71,36 @@ impl Evaluator {
         fx: FxRates,
         options: EvaluatorOptions,
     ) -> Evaluator {
+        let resources = Arc::new(ResourceRuleService::new(
+            costs.clone(),
+            budgets.alert_store().clone(),
+            fx.clone(),
+        ));
+        // Digests report in the currency the tenant-wide rules use.
+        let digests = Arc::new(DigestService::new(
+            budgets.clone(),
+            costs.clone(),
+            fx.clone(),
+            options.currency,
+        ));
         Evaluator {
             budgets,
             costs,
             fx,
             options,
+            resources,
+            digests,
         }
+    }
+
+    /// Builds digests over the same stores (the scheduler and the preview API use it).
+    pub fn digests(&self) -> &Arc<DigestService> {
+        &self.digests
+    }
+
+    /// The resource rules this evaluator checks (the APIs manage them through it).
+    pub fn resource_rules(&self) -> &Arc<ResourceRuleService> {
+        &self.resources
     }
 
     fn store(&self) -> &Arc<dyn AlertStore> {
@@ -134,6 +160,17 @@ impl Evaluator {
                 self.apply(tenant, CHANGE_SOURCE, active, Some(&epoch), now)
                     .await?,
             );
+        }
+        for rule in self.resources.rules_of(tenant).await? {
+            // A disabled rule yields no conditions, so its open alerts resolve; no scan needed.
+            let usage = if rule.spec.enabled {
+                self.resources.usage(&rule, now).await?
+            } else {
+                Vec::new()
+            };
+            let active = resource_conditions(&rule, &usage);
+            let source = resource_rule_source(&rule.id);
+            changed.extend(self.apply(tenant, &source, active, None, now).await?);
         }
         Ok(changed)
     }

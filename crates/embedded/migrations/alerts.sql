@@ -27,3 +27,21 @@ CREATE TABLE IF NOT EXISTS alert_outbox (
     published INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS alert_outbox_pending ON alert_outbox (published, seq);
+
+-- Resource utilization rules (crates/domain/src/alerting/resource_rules.rs).
+CREATE TABLE IF NOT EXISTS resource_rules (
+    tenant TEXT NOT NULL,
+    id     TEXT NOT NULL,
+    name   TEXT NOT NULL,
+    doc    TEXT NOT NULL,
+    PRIMARY KEY (tenant, id)
+) WITHOUT ROWID;
+
+-- Digests sent, one row per tenant × kind × window start, so a restart does not resend.
+CREATE TABLE IF NOT EXISTS sent_digests (
+    tenant       TEXT NOT NULL,
+    kind         TEXT NOT NULL,
+    window_start TEXT NOT NULL,
+    sent_at      TEXT NOT NULL,
+    PRIMARY KEY (tenant, kind, window_start)
+) WITHOUT ROWID;

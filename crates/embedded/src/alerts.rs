@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use async_trait::async_trait;
-use costwatch_domain::alerting::{Alert, AlertEvent, AlertState};
+use costwatch_domain::alerting::{Alert, AlertEvent, AlertState, ResourceRule};
 use costwatch_domain::budget::Budget;
 use costwatch_ports::{AlertStore, AlertStream, BusError, Outboxed, StoreError};
 use futures::StreamExt;
@@ -274,6 +274,105 @@ impl AlertStore for SqliteAlertStore {
             })
             .await
             .map_err(StoreError::Unavailable)
+    }
+
+    async fn put_resource_rule(&self, rule: &ResourceRule) -> Result<(), StoreError> {
+        let doc = to_json(rule).map_err(StoreError::Unavailable)?;
+        let (tenant, id, name) = (rule.tenant.clone(), rule.id.clone(), rule.spec.name.clone());
+        self.db
+            .call(move |c| {
+                c.execute(
+                    "INSERT INTO resource_rules (tenant, id, name, doc) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (tenant, id) DO UPDATE SET name = excluded.name, doc = excluded.doc",
+                    params![tenant, id, name, doc],
+                )
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+            })
+            .await
+            .map_err(StoreError::Unavailable)
+    }
+
+    async fn delete_resource_rule(&self, tenant: &str, id: &str) -> Result<bool, StoreError> {
+        let (tenant, id) = (tenant.to_string(), id.to_string());
+        self.db
+            .call(move |c| {
+                c.execute(
+                    "DELETE FROM resource_rules WHERE tenant = ?1 AND id = ?2",
+                    params![tenant, id],
+                )
+                .map(|n| n > 0)
+                .map_err(|e| e.to_string())
+            })
+            .await
+            .map_err(StoreError::Unavailable)
+    }
+
+    async fn resource_rule(
+        &self,
+        tenant: &str,
+        id: &str,
+    ) -> Result<Option<ResourceRule>, StoreError> {
+        let docs = self
+            .docs(
+                "SELECT doc FROM resource_rules WHERE tenant = ?1 AND id = ?2",
+                vec![tenant.into(), id.into()],
+            )
+            .await?;
+        docs.first()
+            .map(|d| from_json("resource_rules", d))
+            .transpose()
+    }
+
+    async fn resource_rules(&self, tenant: &str) -> Result<Vec<ResourceRule>, StoreError> {
+        let docs = self
+            .docs(
+                "SELECT doc FROM resource_rules WHERE tenant = ?1 ORDER BY name, id",
+                vec![tenant.into()],
+            )
+            .await?;
+        docs.iter()
+            .map(|d| from_json("resource_rules", d))
+            .collect()
+    }
+
+    async fn record_digest_sent(
+        &self,
+        tenant: &str,
+        kind: &str,
+        window_start: chrono::DateTime<chrono::Utc>,
+    ) -> Result<bool, StoreError> {
+        let (tenant, kind) = (tenant.to_string(), kind.to_string());
+        let start = window_start.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        self.db
+            .call(move |c| {
+                c.execute(
+                    "INSERT INTO sent_digests (tenant, kind, window_start, sent_at)
+                     VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+                    params![tenant, kind, start, now],
+                )
+                .map(|n| n > 0)
+                .map_err(|e| e.to_string())
+            })
+            .await
+            .map_err(StoreError::Unavailable)
+    }
+
+    async fn digest_sent(
+        &self,
+        tenant: &str,
+        kind: &str,
+        window_start: chrono::DateTime<chrono::Utc>,
+    ) -> Result<bool, StoreError> {
+        let start = window_start.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let rows = self
+            .docs(
+                "SELECT sent_at FROM sent_digests WHERE tenant = ?1 AND kind = ?2 AND window_start = ?3",
+                vec![tenant.into(), kind.into(), start],
+            )
+            .await?;
+        Ok(!rows.is_empty())
     }
 }
 

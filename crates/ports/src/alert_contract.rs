@@ -3,7 +3,8 @@
 
 use chrono::{Duration, TimeZone, Utc};
 use costwatch_domain::alerting::{
-    Alert, AlertEvent, AlertKind, AlertState, Condition, Severity, acknowledge, reconcile,
+    Alert, AlertEvent, AlertKind, AlertState, Condition, ResourceMeasure, ResourceRule,
+    ResourceRuleSpec, ResourceScope, Severity, acknowledge, reconcile,
 };
 use costwatch_domain::budget::{Budget, BudgetScope, BudgetSpec, Period, default_thresholds};
 use costwatch_domain::money::Currency;
@@ -232,6 +233,132 @@ pub async fn alerts_are_listed_per_tenant_state_and_source(store: impl AlertStor
     );
 }
 
+pub fn sample_resource_rule(tenant: &str, id: &str, name: &str) -> ResourceRule {
+    let t = Utc
+        .with_ymd_and_hms(2026, 11, 1, 0, 0, 0)
+        .single()
+        .expect("valid time");
+    ResourceRule {
+        id: id.into(),
+        tenant: tenant.into(),
+        spec: ResourceRuleSpec {
+            name: name.into(),
+            scope: ResourceScope {
+                provider: Some("aws".into()),
+                service: Some("ec2".into()),
+                resource: None,
+                labels: [("team".to_string(), "core".to_string())].into(),
+            },
+            measure: ResourceMeasure::Cost,
+            window_minutes: 60,
+            above: "12.000000000001".parse().expect("decimal"),
+            currency: Some(Currency::EUR),
+            severity: Severity::Critical,
+            enabled: true,
+        },
+        created_at: t,
+        updated_at: t,
+    }
+}
+
+pub async fn resource_rules_round_trip_per_tenant(store: impl AlertStore) {
+    let a = sample_resource_rule("acme", "r1", "Zeta");
+    let b = sample_resource_rule("acme", "r2", "Alpha");
+    let other = sample_resource_rule("globex", "r1", "Globex");
+    for x in [&a, &b, &other] {
+        store.put_resource_rule(x).await.expect("put");
+    }
+    let names: Vec<String> = store
+        .resource_rules("acme")
+        .await
+        .expect("list")
+        .into_iter()
+        .map(|r| r.spec.name)
+        .collect();
+    assert_eq!(names, vec!["Alpha", "Zeta"], "by name, only acme's");
+    assert_eq!(
+        store.resource_rule("acme", "r1").await.expect("get"),
+        Some(a.clone()),
+        "exact round trip"
+    );
+    let mut changed = a.clone();
+    changed.spec.enabled = false;
+    store.put_resource_rule(&changed).await.expect("replace");
+    assert_eq!(
+        store.resource_rule("acme", "r1").await.expect("get"),
+        Some(changed)
+    );
+    assert!(
+        store
+            .delete_resource_rule("acme", "r1")
+            .await
+            .expect("delete")
+    );
+    assert!(
+        !store
+            .delete_resource_rule("acme", "r1")
+            .await
+            .expect("again")
+    );
+    assert_eq!(store.resource_rule("acme", "r1").await.expect("get"), None);
+    assert_eq!(
+        store.resource_rule("globex", "r1").await.expect("get"),
+        Some(other),
+        "other tenant untouched"
+    );
+}
+
+pub async fn digest_records_are_once_per_tenant_kind_window(store: impl AlertStore) {
+    let start = Utc
+        .with_ymd_and_hms(2026, 11, 16, 0, 0, 0)
+        .single()
+        .expect("valid time");
+    assert!(
+        !store
+            .digest_sent("acme", "weekly", start)
+            .await
+            .expect("read")
+    );
+    assert!(
+        store
+            .record_digest_sent("acme", "weekly", start)
+            .await
+            .expect("record")
+    );
+    assert!(
+        !store
+            .record_digest_sent("acme", "weekly", start)
+            .await
+            .expect("again"),
+        "second record is refused"
+    );
+    assert!(
+        store
+            .digest_sent("acme", "weekly", start)
+            .await
+            .expect("read")
+    );
+    assert!(
+        !store
+            .digest_sent("acme", "monthly", start)
+            .await
+            .expect("kind")
+    );
+    assert!(
+        !store
+            .digest_sent("globex", "weekly", start)
+            .await
+            .expect("tenant")
+    );
+    let next = start + Duration::days(7);
+    assert!(
+        !store
+            .digest_sent("acme", "weekly", next)
+            .await
+            .expect("window")
+    );
+}
+
 #[macro_export]
 macro_rules! alert_store_contract {
     ($make:expr) => {
@@ -257,6 +384,16 @@ macro_rules! alert_store_contract {
             $(#[$meta])*
             async fn alerts_are_listed_per_tenant_state_and_source() {
                 $crate::alert_contract::alerts_are_listed_per_tenant_state_and_source($make.await).await;
+            }
+            #[tokio::test]
+            $(#[$meta])*
+            async fn resource_rules_round_trip_per_tenant() {
+                $crate::alert_contract::resource_rules_round_trip_per_tenant($make.await).await;
+            }
+            #[tokio::test]
+            $(#[$meta])*
+            async fn digest_records_are_once_per_tenant_kind_window() {
+                $crate::alert_contract::digest_records_are_once_per_tenant_kind_window($make.await).await;
             }
         }
     };

@@ -6,7 +6,7 @@
 //! re-publishes (consumers drop repeats by `event_id`) and never loses one.
 
 use async_trait::async_trait;
-use costwatch_domain::alerting::{Alert, AlertEvent, AlertState};
+use costwatch_domain::alerting::{Alert, AlertEvent, AlertState, ResourceRule};
 use costwatch_domain::budget::Budget;
 use futures::stream::BoxStream;
 
@@ -57,6 +57,37 @@ pub trait AlertStore: Send + Sync + 'static {
     async fn unpublished(&self, limit: usize) -> Result<Vec<Outboxed>, StoreError>;
 
     async fn mark_published(&self, seqs: &[u64]) -> Result<(), StoreError>;
+
+    /// Creates or replaces a resource utilization rule (keyed by tenant and id).
+    async fn put_resource_rule(&self, rule: &ResourceRule) -> Result<(), StoreError>;
+
+    /// Deletes a rule; `false` when it did not exist.
+    async fn delete_resource_rule(&self, tenant: &str, id: &str) -> Result<bool, StoreError>;
+
+    async fn resource_rule(
+        &self,
+        tenant: &str,
+        id: &str,
+    ) -> Result<Option<ResourceRule>, StoreError>;
+
+    /// A tenant's resource rules, by name.
+    async fn resource_rules(&self, tenant: &str) -> Result<Vec<ResourceRule>, StoreError>;
+
+    /// Records that the digest of `kind` for the window starting at `window_start` went out to
+    /// `tenant`; `false` when it was already recorded (a restart must not send it again).
+    async fn record_digest_sent(
+        &self,
+        tenant: &str,
+        kind: &str,
+        window_start: chrono::DateTime<chrono::Utc>,
+    ) -> Result<bool, StoreError>;
+
+    async fn digest_sent(
+        &self,
+        tenant: &str,
+        kind: &str,
+        window_start: chrono::DateTime<chrono::Utc>,
+    ) -> Result<bool, StoreError>;
 }
 
 /// Where alert events go once stored: subscriptions, the notifier (and the alerts topic in

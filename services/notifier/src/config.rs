@@ -87,6 +87,9 @@ pub struct ChannelConfig {
     /// Tenants this channel serves; empty (the default) means every tenant.
     #[serde(default)]
     pub tenants: Vec<String>,
+    /// Whether the channel takes weekly/monthly digests (Slack, Teams, email, webhook only).
+    #[serde(default)]
+    pub digests: bool,
 }
 
 impl ChannelConfig {
@@ -292,6 +295,17 @@ impl NotifierConfig {
                 .is_some_and(|level| parse_min_severity(level).is_none())
             {
                 problem(at("min_severity"), "must be one of info, warning, critical");
+            }
+            if channel.digests
+                && matches!(
+                    channel.kind,
+                    ChannelKind::Pagerduty(_) | ChannelKind::Sms(_)
+                )
+            {
+                problem(
+                    at("digests"),
+                    "pagerduty and sms channels never take digests (they page)",
+                );
             }
             for (i, tenant) in channel.tenants.iter().enumerate() {
                 if tenant.trim().is_empty() {

@@ -9,6 +9,7 @@ use futures::future::join_all;
 
 use crate::channels::{self, Channel};
 use crate::config::NotifierConfig;
+use crate::digest::DigestMessage;
 use crate::error::{ConfigError, SendError};
 use crate::log::{DeadLetter, DeliveryLog, DeliveryState, DeliveryStatus, LogError};
 use crate::notification::Notification;
@@ -42,6 +43,8 @@ struct Route {
     channel: Box<dyn Channel>,
     limiter: Option<TokenBucket>,
     filter: RouteRule,
+    /// Opted in to digests (`digests = true`) and able to render them.
+    digests: bool,
 }
 
 pub struct Notifier {
@@ -74,12 +77,12 @@ impl Notifier {
         let mut notifier = Notifier::new(config.retry.policy(), log);
         for (name, channel) in &config.channels {
             let built = channels::build(name, &channel.kind, &http)?;
-            notifier = notifier.with_routed_channel(
-                name.clone(),
-                built,
-                channel.rate_limit.as_ref().map(|r| r.limit()),
-                channel.route(),
-            );
+            let rate_limit = channel.rate_limit.as_ref().map(|r| r.limit());
+            notifier = if channel.digests {
+                notifier.with_digest_channel(name.clone(), built, rate_limit, channel.route())
+            } else {
+                notifier.with_routed_channel(name.clone(), built, rate_limit, channel.route())
+            };
         }
         Ok(notifier)
     }
@@ -107,8 +110,27 @@ impl Notifier {
             channel,
             limiter: rate_limit.map(TokenBucket::new),
             filter,
+            digests: false,
         });
         self
+    }
+
+    /// Adds a channel that takes the digests of the tenants `filter` lists (its severity is
+    /// ignored: digests have none) as well as the alerts it matches. A channel that cannot render
+    /// digests (PagerDuty, SMS) is added for alerts only.
+    pub fn with_digest_channel(
+        self,
+        name: impl Into<String>,
+        channel: Box<dyn Channel>,
+        rate_limit: Option<RateLimit>,
+        filter: RouteRule,
+    ) -> Self {
+        let takes = channel.takes_digests();
+        let mut this = self.with_routed_channel(name, channel, rate_limit, filter);
+        if let Some(route) = this.routes.last_mut() {
+            route.digests = takes;
+        }
+        this
     }
 
     /// The latest delivery status of `alert_id` on each channel that has one.
@@ -161,6 +183,75 @@ impl Notifier {
     ) -> Result<Vec<DeliveryReport>, LogError> {
         self.log.check_writable()?;
         Ok(self.deliver(notification).await)
+    }
+
+    /// Delivers a digest to every channel that opted in and serves its tenant, like
+    /// [`Notifier::deliver_checked`]: nothing is sent when the delivery log does not take writes.
+    pub async fn deliver_digest_checked(
+        &self,
+        digest: &DigestMessage,
+    ) -> Result<Vec<DeliveryReport>, LogError> {
+        self.log.check_writable()?;
+        let key = digest.log_key();
+        let routed = self.routes.iter().filter(|route| {
+            route.digests
+                && (route.filter.tenants.is_empty() || route.filter.tenants.contains(&key.tenant))
+        });
+        Ok(join_all(routed.map(|route| {
+            let key = &key;
+            async move {
+                DeliveryReport {
+                    channel: route.name.clone(),
+                    outcome: self.deliver_digest_over(route, digest, key).await,
+                }
+            }
+        }))
+        .await)
+    }
+
+    /// The alert loop of [`Notifier::deliver_over`] with `send_digest` in place of `send`; kept
+    /// separate so the alert path (which pages) stays untouched by digest changes.
+    async fn deliver_digest_over(
+        &self,
+        route: &Route,
+        digest: &DigestMessage,
+        key: &Notification,
+    ) -> DeliveryOutcome {
+        if self.already_delivered(route, key) {
+            return DeliveryOutcome::AlreadyDelivered;
+        }
+        self.record(route, key, DeliveryState::Pending, 0, None);
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            if let Some(limiter) = &route.limiter {
+                limiter.acquire().await;
+            }
+            let error = match route.channel.send_digest(digest).await {
+                Ok(()) => {
+                    self.record(route, key, DeliveryState::Delivered, attempts, None);
+                    tracing::info!(channel = %route.name, digest = %digest.digest_id, attempts, "digest delivered");
+                    return DeliveryOutcome::Delivered { attempts };
+                }
+                Err(error) => error,
+            };
+            let retry_after = match &error {
+                SendError::Retryable { retry_after, .. } if attempts < self.retry.max_attempts => {
+                    *retry_after
+                }
+                _ => return self.dead_letter(route, key, attempts, error),
+            };
+            let delay = self.retry.delay(attempts, retry_after);
+            tracing::warn!(channel = %route.name, digest = %digest.digest_id, attempts, %error, "digest send failed, retrying");
+            self.record(
+                route,
+                key,
+                DeliveryState::Retrying,
+                attempts,
+                Some(error.to_string()),
+            );
+            tokio::time::sleep(delay).await;
+        }
     }
 
     async fn deliver_over(&self, route: &Route, notification: &Notification) -> DeliveryOutcome {

@@ -16,6 +16,7 @@ pub mod alert_sink;
 pub mod channels;
 pub mod config;
 mod delivery_view;
+pub mod digest;
 pub mod engine;
 pub mod error;
 mod http;
@@ -31,6 +32,7 @@ pub use alert_sink::{NotifierSink, notification_of};
 pub use channels::Channel;
 pub use channels::webhook::{SignatureError, verify_signature};
 pub use config::NotifierConfig;
+pub use digest::{DigestMessage, NotifierDigestSink};
 pub use engine::{DeliveryOutcome, DeliveryReport, Notifier};
 pub use error::{ConfigError, ConfigProblem, SendError};
 pub use log::{

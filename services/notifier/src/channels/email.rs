@@ -10,6 +10,7 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use super::Channel;
 use crate::config::{EmailConfig, SmtpTls};
+use crate::digest::DigestMessage;
 use crate::error::{ConfigError, SendError};
 use crate::notification::Notification;
 
@@ -102,6 +103,136 @@ impl Channel for EmailChannel {
             Err(e) => Err(SendError::retryable(format!("smtp: {e}"))),
         }
     }
+
+    async fn send_digest(&self, digest: &DigestMessage) -> Result<(), SendError> {
+        let mut builder = Message::builder()
+            .from(self.from.clone())
+            .subject(digest.title.clone());
+        for to in &self.to {
+            builder = builder.to(to.clone());
+        }
+        let message = builder
+            .multipart(MultiPart::alternative_plain_html(
+                digest_plain_text(digest),
+                digest_html(digest),
+            ))
+            .map_err(|e| SendError::permanent(format!("message: could not be built: {e}")))?;
+        match self.transport.send(message).await {
+            Ok(_) => Ok(()),
+            Err(e) if e.is_permanent() => Err(SendError::permanent(format!("smtp: {e}"))),
+            Err(e) => Err(SendError::retryable(format!("smtp: {e}"))),
+        }
+    }
+
+    fn takes_digests(&self) -> bool {
+        true
+    }
+}
+
+pub fn digest_plain_text(digest: &DigestMessage) -> String {
+    let mut text = digest.lines().join("\n");
+    text.push('\n');
+    text
+}
+
+fn html_rows(header: &[&str], rows: Vec<Vec<String>>) -> String {
+    let head: String = header
+        .iter()
+        .map(|h| format!("<th align=\"left\">{h}</th>"))
+        .collect();
+    let body: String = rows
+        .into_iter()
+        .map(|r| {
+            let cells: String = r
+                .iter()
+                .map(|c| format!("<td>{}</td>", escape_html(c)))
+                .collect();
+            format!("<tr>{cells}</tr>")
+        })
+        .collect();
+    format!("<table><tr>{head}</tr>{body}</table>")
+}
+
+pub fn digest_html(d: &DigestMessage) -> String {
+    let mut out = format!(
+        "<!doctype html><html><body><h2>{}</h2>",
+        escape_html(&d.title)
+    );
+    out.push_str("<h3>Spend vs previous period</h3>");
+    out.push_str(&html_rows(
+        &["Currency", "This period", "Previous", "Change"],
+        d.totals
+            .iter()
+            .map(|t| {
+                vec![
+                    t.currency.clone(),
+                    t.current.clone(),
+                    t.previous.clone(),
+                    t.change.clone(),
+                ]
+            })
+            .collect(),
+    ));
+    for (label, list) in [
+        ("Top services by change", &d.service_movers),
+        ("Top resources by change", &d.resource_movers),
+    ] {
+        if list.is_empty() {
+            continue;
+        }
+        out.push_str(&format!("<h3>{label}</h3>"));
+        out.push_str(&html_rows(
+            &["Name", "Change", "Now", "Previous", "Currency"],
+            list.iter()
+                .map(|m| {
+                    vec![
+                        m.name.clone(),
+                        m.change.clone(),
+                        m.current.clone(),
+                        m.previous.clone(),
+                        m.currency.clone(),
+                    ]
+                })
+                .collect(),
+        ));
+    }
+    if !d.budgets_at_risk.is_empty() {
+        out.push_str("<h3>Budgets at risk</h3>");
+        out.push_str(&html_rows(
+            &["Budget", "Spent", "Amount", "Forecast", "Why"],
+            d.budgets_at_risk
+                .iter()
+                .map(|b| {
+                    vec![
+                        b.name.clone(),
+                        format!("{} {}", b.spent, b.currency),
+                        b.amount.clone(),
+                        b.forecast.clone(),
+                        b.reason.clone(),
+                    ]
+                })
+                .collect(),
+        ));
+    }
+    out.push_str(&format!(
+        "<h3>Open alerts</h3><p>{} critical, {} warning, {} info</p>",
+        d.open_critical, d.open_warning, d.open_info
+    ));
+    out.push_str(&html_rows(
+        &["Severity", "Alert", "State"],
+        d.top_alerts
+            .iter()
+            .map(|a| vec![a.severity.clone(), a.title.clone(), a.state.clone()])
+            .collect(),
+    ));
+    if let Some(l) = &d.link {
+        out.push_str(&format!(
+            "<p><a href=\"{0}\">Open in Costwatch</a></p>",
+            escape_html(l)
+        ));
+    }
+    out.push_str("</body></html>");
+    out
 }
 
 pub fn plain_text(notification: &Notification) -> String {

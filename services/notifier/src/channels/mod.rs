@@ -11,6 +11,7 @@ pub mod webhook;
 use async_trait::async_trait;
 
 use crate::config::ChannelKind;
+use crate::digest::DigestMessage;
 use crate::error::{ConfigError, SendError};
 use crate::notification::Notification;
 
@@ -19,6 +20,17 @@ use crate::notification::Notification;
 pub trait Channel: Send + Sync {
     /// One attempt to send; the error says whether another attempt may succeed.
     async fn send(&self, notification: &Notification) -> Result<(), SendError>;
+
+    /// One attempt to send a digest. Channels that page (PagerDuty, SMS) keep this default: a
+    /// digest is reading material, never a page.
+    async fn send_digest(&self, _digest: &DigestMessage) -> Result<(), SendError> {
+        Err(SendError::permanent("this channel does not take digests"))
+    }
+
+    /// Whether [`Channel::send_digest`] is implemented (routing skips the others).
+    fn takes_digests(&self) -> bool {
+        false
+    }
 }
 
 /// Builds the channel a config entry describes. `name` is used in error fields only.

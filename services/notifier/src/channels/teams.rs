@@ -5,6 +5,7 @@ use serde_json::{Value, json};
 
 use super::Channel;
 use crate::config::TeamsConfig;
+use crate::digest::DigestMessage;
 use crate::error::SendError;
 use crate::notification::Notification;
 
@@ -27,6 +28,18 @@ impl Channel for TeamsChannel {
             .post(self.config.webhook_url.expose())
             .json(&payload(notification));
         crate::http::send(request).await
+    }
+
+    async fn send_digest(&self, digest: &DigestMessage) -> Result<(), SendError> {
+        let request = self
+            .http
+            .post(self.config.webhook_url.expose())
+            .json(&digest_payload(digest));
+        crate::http::send(request).await
+    }
+
+    fn takes_digests(&self) -> bool {
+        true
     }
 }
 
@@ -71,6 +84,41 @@ pub fn payload(notification: &Notification) -> Value {
                     {"type": "TextBlock", "text": notification.summary, "wrap": true},
                     {"type": "FactSet", "facts": facts},
                 ],
+                "actions": actions,
+            },
+        }],
+    })
+}
+
+/// A digest as an Adaptive Card: a title, then one text block per section of the plain text.
+pub fn digest_payload(d: &DigestMessage) -> Value {
+    let mut body = vec![
+        json!({"type": "TextBlock", "text": d.title, "weight": "Bolder",
+        "size": "Medium", "wrap": true}),
+    ];
+    // Skip the title line the plain text starts with; keep the rest as monospace-free blocks.
+    body.extend(
+        d.lines()
+            .into_iter()
+            .skip(2)
+            .filter(|l| !l.is_empty())
+            .map(|l| json!({"type": "TextBlock", "text": l, "wrap": true, "spacing": "None"})),
+    );
+    let actions: Vec<Value> = d
+        .link
+        .iter()
+        .map(|link| json!({"type": "Action.OpenUrl", "title": "Open in Costwatch", "url": link}))
+        .collect();
+    json!({
+        "type": "message",
+        "attachments": [{
+            "contentType": "application/vnd.microsoft.card.adaptive",
+            "contentUrl": null,
+            "content": {
+                "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+                "type": "AdaptiveCard",
+                "version": "1.4",
+                "body": body,
                 "actions": actions,
             },
         }],

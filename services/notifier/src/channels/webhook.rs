@@ -16,6 +16,7 @@ use sha2::Sha256;
 
 use super::Channel;
 use crate::config::WebhookConfig;
+use crate::digest::DigestMessage;
 use crate::error::SendError;
 use crate::notification::Notification;
 
@@ -67,6 +68,46 @@ impl Channel for WebhookChannel {
             .body(body);
         crate::http::send(request).await
     }
+
+    async fn send_digest(&self, digest: &DigestMessage) -> Result<(), SendError> {
+        let body = digest_body(digest)?;
+        let timestamp = Utc::now().timestamp();
+        let signature = sign(
+            self.config.signing_secret.expose().as_bytes(),
+            timestamp,
+            &body,
+        );
+        let request = self
+            .http
+            .post(&self.config.url)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .header(TIMESTAMP_HEADER, timestamp.to_string())
+            .header(SIGNATURE_HEADER, signature)
+            .body(body);
+        crate::http::send(request).await
+    }
+
+    fn takes_digests(&self) -> bool {
+        true
+    }
+}
+
+#[derive(Serialize)]
+struct DigestEnvelope<'a> {
+    r#type: &'static str,
+    version: u32,
+    #[serde(flatten)]
+    digest: &'a DigestMessage,
+}
+
+/// The exact bytes of a digest (type `costwatch.digest`, signed like alerts).
+pub fn digest_body(digest: &DigestMessage) -> Result<Vec<u8>, SendError> {
+    serde_json::to_vec(&DigestEnvelope {
+        r#type: "costwatch.digest",
+        version: 1,
+        digest,
+    })
+    .map_err(|e| SendError::permanent(format!("body: could not serialize the digest: {e}")))
 }
 
 /// The exact bytes sent (and signed).
