@@ -58,7 +58,15 @@ impl BudgetService {
         &self.store
     }
 
-    fn check_currency(&self, field: &str, c: Currency) -> Result<(), AlertingError> {
+    pub(crate) fn costs(&self) -> &dyn CostStore {
+        self.costs.as_ref()
+    }
+
+    pub(crate) fn fx(&self) -> &FxRates {
+        &self.fx
+    }
+
+    pub(crate) fn check_currency(&self, field: &str, c: Currency) -> Result<(), AlertingError> {
         if self.fx.supports(c) {
             return Ok(());
         }

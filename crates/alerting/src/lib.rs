@@ -11,15 +11,23 @@
 //! ```
 
 mod budgets;
+mod digests;
 mod error;
 mod evaluator;
+mod forecast;
 mod publisher;
+mod resources;
 mod runner;
 mod spend;
 
 pub use budgets::{BudgetService, BudgetView, parse_tenant};
+pub use digests::{
+    DigestOutcome, DigestScheduler, DigestSchedulerOptions, DigestService, DigestSink,
+};
 pub use error::AlertingError;
 pub use evaluator::{Evaluator, EvaluatorOptions};
+pub use forecast::{ForecastRequest, MAX_HORIZON_DAYS, SpendForecast};
 pub use publisher::{AlertSink, Publisher};
+pub use resources::{MAX_RULES_PER_TENANT, ResourceRuleService};
 pub use runner::{Runner, RunnerOptions};
 pub use spend::daily_spend;

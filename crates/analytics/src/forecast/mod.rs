@@ -20,6 +20,7 @@ pub mod holt_winters;
 pub mod metrics;
 pub mod models;
 pub mod planning;
+pub mod scenario;
 
 use serde::{Deserialize, Serialize};
 
@@ -28,6 +29,7 @@ use crate::stats::interval_z;
 
 pub use metrics::{mase, smape};
 pub use planning::{TotalForecast, project_total};
+pub use scenario::{DailyForecast, Scenario, forecast_daily};
 
 /// The forecasting methods the crate implements.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
