@@ -3,12 +3,14 @@
 //! cost-update stream as an in-process broadcast.
 
 mod alerts;
+mod anomalies;
 mod db;
 mod log;
 mod store;
 mod updates;
 
 pub use alerts::{BroadcastAlerts, SqliteAlertStore};
+pub use anomalies::SqliteAnomalyStore;
 pub use log::SqliteLog;
 pub use store::SqliteStore;
 pub use updates::BroadcastUpdates;

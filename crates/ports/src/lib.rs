@@ -3,10 +3,13 @@
 
 pub mod alert_contract;
 pub mod alerts;
+pub mod anomalies;
+pub mod anomaly_contract;
 pub mod bus;
 pub mod contract;
 pub mod store;
 
 pub use alerts::{AlertStore, AlertStream, DeliveryRecord, DeliveryView, Outboxed};
-pub use bus::{BusError, CostUpdate, CostUpdates, LogRecord, UsageLog};
+pub use anomalies::{AnomalyRecord, AnomalyStore, Feedback, SeriesState, anomaly_id};
+pub use bus::{BusError, CostUpdate, CostUpdates, DeadLetterLog, LogRecord, UsageLog};
 pub use store::{Commit, CostStore, DeadLetter, StoreError};

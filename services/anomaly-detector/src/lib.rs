@@ -1,5 +1,19 @@
-//! The anomaly detector (not built yet).
+//! The anomaly detector: models every tenant's hourly cost series (tenant total, per category,
+//! per provider, per service) with a streaming `SeriesDetector` each, scores every hour as soon
+//! as it closes, explains an anomaly by the resources and labels that moved, stores it, streams
+//! it and raises an `Anomaly` alert (lifecycle and notifier through the alert outbox).
 //!
-//! It will consume the cost-update stream, model every cost series (seasonal decomposition,
-//! robust residual scores, change points) and write anomalies to the store and the alerts topic.
-//! Tracked by the anomaly-detection issue; `costwatch anomaly-detector` refuses to start until then.
+//! [`Detector`] does the work for one tenant at a time; [`Runner`] drives it from the cost-update
+//! stream and a 1 s tick. State is persisted in the [`AnomalyStore`](costwatch_ports::AnomalyStore)
+//! after each pass, so a restart continues where it stopped.
+
+mod detector;
+mod error;
+mod runner;
+pub mod series;
+#[cfg(test)]
+mod tests;
+
+pub use detector::{Clock, Detector, Options, SystemClock, service_config};
+pub use error::Error;
+pub use runner::Runner;

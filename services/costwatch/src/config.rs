@@ -40,6 +40,9 @@ pub struct UpConfig {
     /// Seconds between sweeps that evaluate every tenant's alerts even without new costs
     /// (period rollovers).
     pub alert_sweep_secs: u64,
+    /// Run the anomaly detector (hourly cost series; results in `anomalies.sqlite`, GraphQL
+    /// `anomalies`/`anomalyDetected`, `Anomaly` alerts).
+    pub anomalies: bool,
 }
 
 impl Default for UpConfig {
@@ -58,6 +61,7 @@ impl Default for UpConfig {
             web_dir: PathBuf::from("web/dist"),
             notifier: None,
             alert_sweep_secs: 60,
+            anomalies: true,
         }
     }
 }

@@ -2,6 +2,7 @@
 //! integration tests can start it in-process.
 
 pub mod alerts;
+pub mod anomalies;
 pub mod config;
 pub mod demo;
 pub mod distributed;

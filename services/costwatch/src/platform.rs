@@ -98,13 +98,24 @@ impl Platform {
             &mut tasks,
             &shutdown,
         )?;
-        let gateway = costwatch_gateway::router(costwatch_gateway::GatewayState {
-            alerting: Some(alerting.clone()),
-            store: store.clone(),
-            updates,
-            fx,
-            default_currency,
-        });
+        let anomalies = crate::anomalies::start(
+            &cfg,
+            store.clone(),
+            updates.clone(),
+            &alerting,
+            &mut tasks,
+            &shutdown,
+        )?;
+        let gateway = costwatch_gateway::router_with_anomalies(
+            costwatch_gateway::GatewayState {
+                alerting: Some(alerting.clone()),
+                store: store.clone(),
+                updates,
+                fx,
+                default_currency,
+            },
+            anomalies,
+        );
         let app = crate::serve::health_router()
             .merge(costwatch_collector::http::router(ingestor.clone()))
             .merge(gateway)

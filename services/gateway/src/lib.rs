@@ -98,12 +98,22 @@ pub fn schema(state: &GatewayState) -> CostSchema {
 
 /// Every gateway route, with its state applied: ready to merge or serve.
 pub fn router(state: GatewayState) -> Router {
+    router_with_anomalies(state, None)
+}
+
+/// [`router`], also serving the anomaly detector's results when its store is given.
+pub fn router_with_anomalies(state: GatewayState, anomalies: Option<graphql::Anomalies>) -> Router {
     let queries = Arc::new(CostQueries::new(
         state.store,
         state.fx,
         state.default_currency,
     ));
-    let schema = graphql::schema(queries.clone(), state.updates, state.alerting.clone());
+    let schema = graphql::schema_with_anomalies(
+        queries.clone(),
+        state.updates,
+        state.alerting.clone(),
+        anomalies,
+    );
     Router::new()
         .route(
             GRAPHQL_PATH,

@@ -1,10 +1,15 @@
 //! The GraphQL schema: queries over the cost store and live cost updates.
 
+mod anomaly_root;
+mod anomaly_types;
 mod budget_root;
 mod budget_types;
+mod digest_types;
+mod forecast_root;
 mod inputs;
 mod limits;
 mod query;
+mod rules_root;
 mod subscription;
 
 use std::sync::Arc;
@@ -12,26 +17,43 @@ use std::sync::Arc;
 use async_graphql::{ErrorExtensions, MergedObject, MergedSubscription, Schema, SchemaBuilder};
 use costwatch_ports::CostUpdates;
 
+pub use anomaly_root::{Anomalies, AnomalyMutation, AnomalyQuery, AnomalySubscription};
+pub use anomaly_types::AnomalyGql;
 pub use budget_root::{AlertSubscription, BudgetMutation, BudgetQuery};
 pub use budget_types::{AlertGql, AlertState, BudgetGql, BudgetInput};
+pub use digest_types::{CostDigest, DigestQuery};
+pub use forecast_root::{CostForecast, ForecastQuery};
 pub use inputs::{CostFilterInput, Dimension, Granularity, LabelInput, TimeRangeInput};
 pub use limits::{MAX_COMPLEXITY, MAX_DEPTH, MAX_INTROSPECTION_DEPTH};
 pub use query::CostQuery;
+pub use rules_root::{ResourceAlertSubscription, RulesMutation, RulesQuery};
 pub use subscription::{CostSubscription, CostUpdateEvent, for_tenant};
 
 use crate::queries::{CostQueries, QueryError};
 
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct QueryRoot(CostQuery, BudgetQuery);
+pub struct QueryRoot(
+    CostQuery,
+    BudgetQuery,
+    RulesQuery,
+    AnomalyQuery,
+    DigestQuery,
+    ForecastQuery,
+);
 
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]
-pub struct MutationRoot(BudgetMutation);
+pub struct MutationRoot(BudgetMutation, RulesMutation, AnomalyMutation);
 
 #[derive(MergedSubscription, Default)]
 #[graphql(name = "Subscription")]
-pub struct SubscriptionRoot(CostSubscription, AlertSubscription);
+pub struct SubscriptionRoot(
+    CostSubscription,
+    AlertSubscription,
+    ResourceAlertSubscription,
+    AnomalySubscription,
+);
 
 pub type CostSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
@@ -51,8 +73,22 @@ pub fn schema(
     updates: Arc<dyn CostUpdates>,
     alerting: Option<Arc<crate::Alerting>>,
 ) -> CostSchema {
+    schema_with_anomalies(queries, updates, alerting, None)
+}
+
+/// [`schema`], also serving anomalies when the detector's store is given (without it the
+/// anomaly fields answer `UNAVAILABLE`).
+pub fn schema_with_anomalies(
+    queries: Arc<CostQueries>,
+    updates: Arc<dyn CostUpdates>,
+    alerting: Option<Arc<crate::Alerting>>,
+    anomalies: Option<Anomalies>,
+) -> CostSchema {
     let mut b = builder().data(queries).data(updates);
     if let Some(a) = alerting {
+        b = b.data(a);
+    }
+    if let Some(a) = anomalies {
         b = b.data(a);
     }
     b.finish()
