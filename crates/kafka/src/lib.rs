@@ -22,9 +22,11 @@ use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use tokio::sync::Mutex;
 
+mod dead_letters;
 mod reader;
 mod updates;
 
+pub use dead_letters::KafkaDeadLetters;
 use reader::Reader;
 pub use updates::{KafkaAlertStream, KafkaCostUpdates, KafkaFanout};
 

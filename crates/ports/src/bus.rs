@@ -57,6 +57,15 @@ pub trait UsageLog: Send + Sync + 'static {
     fn partitions(&self) -> u32;
 }
 
+/// Where events the aggregator could not count are announced (the dead-letter topic in
+/// distributed mode), for operators and replay tools. The store keeps them too; this is the
+/// stream. At-least-once: a letter may be published again after a crash; consumers drop
+/// repeats by `(tenant, event_id)`.
+#[async_trait]
+pub trait DeadLetterLog: Send + Sync + 'static {
+    async fn publish(&self, letters: &[crate::DeadLetter]) -> Result<(), BusError>;
+}
+
 /// What changed in a tenant's totals after an aggregator commit (the payload of the cost-updates
 /// topic in distributed mode, JSON).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

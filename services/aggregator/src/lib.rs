@@ -15,7 +15,8 @@ use costwatch_domain::RateCard;
 use costwatch_domain::pricing::MeterKey;
 use costwatch_domain::rollup::plan_batch;
 use costwatch_ports::{
-    BusError, Commit, CostStore, CostUpdate, CostUpdates, DeadLetter, StoreError, UsageLog,
+    BusError, Commit, CostStore, CostUpdate, CostUpdates, DeadLetter, DeadLetterLog, StoreError,
+    UsageLog,
 };
 use tokio::sync::watch;
 use tracing::Instrument;
@@ -57,6 +58,7 @@ pub struct Aggregator {
     updates: Arc<dyn CostUpdates>,
     card: Arc<RateCard>,
     options: Options,
+    dead_letter_log: Option<Arc<dyn DeadLetterLog>>,
 }
 
 /// What one step did.
@@ -99,7 +101,14 @@ impl Aggregator {
             updates,
             card,
             options,
+            dead_letter_log: None,
         }
+    }
+
+    /// Also announces dead letters on `log` (the dead-letter topic in distributed mode).
+    pub fn with_dead_letter_log(mut self, log: Arc<dyn DeadLetterLog>) -> Self {
+        self.dead_letter_log = Some(log);
+        self
     }
 
     /// Reads one batch from each partition and commits it. Returns what it did.
@@ -196,6 +205,13 @@ impl Aggregator {
                 event_ids: ids_by_tenant.remove(tenant).unwrap_or_default(),
             })
             .collect();
+        // Announced before the commit, so a crash in between re-reads the batch and announces
+        // them again (at-least-once) rather than never; the store keeps them either way.
+        if let Some(log) = &self.dead_letter_log
+            && !dead_letters.is_empty()
+        {
+            log.publish(&dead_letters).await?;
+        }
         self.store
             .commit(Commit {
                 consumer: self.options.consumer.clone(),

@@ -155,3 +155,40 @@ async fn unpriceable_events_are_dead_lettered_with_the_reason() {
     );
     assert_eq!(month_total(&r.store, "acme").await.1, 0);
 }
+
+/// Keeps what the aggregator announces (the dead-letter topic's port, recorded in memory).
+#[derive(Default)]
+struct Announced(std::sync::Mutex<Vec<costwatch_ports::DeadLetter>>);
+
+#[async_trait::async_trait]
+impl costwatch_ports::DeadLetterLog for Announced {
+    async fn publish(
+        &self,
+        letters: &[costwatch_ports::DeadLetter],
+    ) -> Result<(), costwatch_ports::BusError> {
+        self.0.lock().expect("lock").extend_from_slice(letters);
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn dead_letters_are_announced_with_their_reason_and_counted_nowhere() {
+    let r = rig();
+    let mut odd = sample_event("acme", "odd");
+    odd.metric = "write_units".into();
+    let fine = sample_event("acme", "fine");
+    r.log.publish(&[odd, fine]).await.expect("publish");
+    let announced = Arc::new(Announced::default());
+    drain(&aggregator(&r, 10).with_dead_letter_log(announced.clone())).await;
+    let letters = announced.0.lock().expect("lock").clone();
+    assert_eq!(letters.len(), 1, "{letters:?}");
+    assert_eq!(letters[0].event_id, "odd");
+    assert_eq!(letters[0].tenant, "acme");
+    assert!(letters[0].reason.contains("aws/dynamodb/write_units"));
+    assert!(letters[0].event_json.contains("\"odd\""));
+    assert_eq!(
+        month_total(&r.store, "acme").await.1,
+        1,
+        "the priceable one counts"
+    );
+}
