@@ -7,6 +7,7 @@ use std::time::Duration as StdDuration;
 use chrono::{DateTime, Duration, Utc};
 use costwatch_analytics::detect::Severity as DetectSeverity;
 use costwatch_domain::alerting::{AlertKind, Condition, Severity, alert_id, reconcile};
+use costwatch_domain::money::format_amount;
 use costwatch_ports::{AlertStore, AnomalyRecord, CostStore, CostUpdates};
 use futures::StreamExt;
 use tokio::sync::watch;
@@ -103,7 +104,19 @@ pub(crate) async fn raise_alert(
     let top = a
         .root_cause
         .first()
-        .map(|c| format!("; top contributor {} ({} of the deviation)", c.key, c.delta))
+        .map(|c| {
+            let share = c
+                .share_percent
+                .map(|p| format!(", {}% of the deviation", format_amount(p.round_dp(1))))
+                .unwrap_or_default();
+            let sign = if c.delta.is_sign_negative() { "" } else { "+" };
+            format!(
+                "; top contributor {} ({sign}{} {}{share})",
+                c.key,
+                format_amount(c.delta.round_dp(2)),
+                a.currency
+            )
+        })
         .unwrap_or_default();
     let threshold = if a.actual >= a.expected { a.hi } else { a.lo };
     let condition = Condition {
