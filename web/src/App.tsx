@@ -9,6 +9,7 @@ import { CostTrends } from './features/trends/CostTrends';
 import { CurrencySelect, LiveIndicator, RangePicker, TenantSelect, ThemeToggle } from './layout/Controls';
 import { Section } from './shared/components/Section';
 import { Skeleton } from './shared/components/States';
+import { useAnomalyFeed } from './shared/hooks/useAnomalyFeed';
 import { useCostMonitoring } from './shared/hooks/useCostMonitoring';
 import { useRealTimeCosts } from './shared/hooks/useRealTimeCosts';
 import { useTenants } from './shared/hooks/useTenants';
@@ -18,6 +19,7 @@ import { useUiStore, type View } from './shared/store/uiStore';
 const ResourceUtilization = lazy(() => import('./features/utilization/ResourceUtilization').then((m) => ({ default: m.ResourceUtilization })));
 const BudgetTracker = lazy(() => import('./features/budgets/BudgetTracker').then((m) => ({ default: m.BudgetTracker })));
 const AlertsPanel = lazy(() => import('./features/alerts/AlertsPanel').then((m) => ({ default: m.AlertsPanel })));
+const AnomaliesPanel = lazy(() => import('./features/anomalies/AnomaliesPanel').then((m) => ({ default: m.AnomaliesPanel })));
 
 // Recommendations arrive with their own issue: it has a place in the navigation now (a labelled,
 // empty view), so adding it changes no layout.
@@ -51,6 +53,7 @@ export function App() {
   const { tenants, error, reload } = useTenants();
   useRealTimeCosts(tenant);
   useAlertFeed(tenant);
+  useAnomalyFeed(tenant);
   const alertVersion = useAlertStore((s) => s.version);
   useEffect(() => {
     document.documentElement.dataset.theme = theme;
@@ -100,6 +103,7 @@ export function App() {
         {view === 'alerts' && (
           <Suspense fallback={<Skeleton height={320} />}>
             <AlertsPanel />
+            <AnomaliesPanel />
           </Suspense>
         )}
         {view === 'recommendations' && <Placeholder view={view} />}

@@ -2,11 +2,13 @@ import { useMemo, useState } from 'react';
 import { EChart } from '../../shared/components/EChart';
 import { Empty, ErrorState, Skeleton, StaleNote } from '../../shared/components/States';
 import { useCoarsePointer } from '../../shared/hooks/useCoarsePointer';
+import { useAnomalyStore } from '../../shared/store/anomalyStore';
 import { useCostStore } from '../../shared/store/costStore';
 import { useUiStore } from '../../shared/store/uiStore';
+import { buildForecastSeries, chartDays, forecastFits, forecastChartSeries, trendTooltip, type TooltipParam } from './forecast';
+import { anomalyMarks, anomalySeries, trendSummary } from './markers';
 import { buildTrendSeries } from './series';
-
-const round = (v: number) => Math.round(v * 100) / 100;
+import { useForecast } from './useForecast';
 
 export function CostTrends({ onRetry }: { onRetry: () => void }) {
   const points = useCostStore((s) => s.historicalCosts);
@@ -14,18 +16,32 @@ export function CostTrends({ onRetry }: { onRetry: () => void }) {
   const loading = useCostStore((s) => s.loading.history);
   const error = useCostStore((s) => s.error.history);
   const stale = useCostStore((s) => s.stale.history);
+  const anomalies = useAnomalyStore((s) => s.anomalies);
   const { theme, currency, drill } = useUiStore();
   const [stacked, setStacked] = useState(true);
+  const [showForecast, setShowForecast] = useState(true);
+  const forecast = useForecast(showForecast);
   const touch = useCoarsePointer();
 
   const series = useMemo(() => (range ? buildTrendSeries(points, range) : null), [points, range]);
+  const fcDays = forecast.forecast?.days;
+  const chart = useMemo(() => {
+    if (!series) return null;
+    const fits = !!fcDays && forecastFits(series.days, fcDays);
+    const days = chartDays(series.days, fits ? fcDays : []);
+    const fc = fits ? buildForecastSeries(days, fcDays) : null;
+    const marks = anomalyMarks(anomalies, series.days, series.totals);
+    return { days, fc, marks, outside: !!fcDays?.length && !fits };
+  }, [series, fcDays, anomalies]);
+
   const option = useMemo(() => {
-    if (!series) return {};
+    if (!series || !chart) return {};
+    const { days, fc, marks } = chart;
     return {
-      tooltip: { trigger: 'axis', valueFormatter: (v: number) => `${round(v).toFixed(2)} ${currency}` },
+      tooltip: { trigger: 'axis', formatter: (p: TooltipParam[]) => trendTooltip(p, currency, fc) },
       legend: { type: 'scroll', top: 0 },
       grid: { left: 50, right: 20, top: 40, bottom: 70 },
-      xAxis: { type: 'category', data: series.days, boundaryGap: false },
+      xAxis: { type: 'category', data: days, boundaryGap: false },
       yAxis: { type: 'value', name: currency },
       // On a touch screen, dragging inside the chart would zoom instead of scrolling the page: slider only.
       dataZoom: touch ? [{ type: 'slider', bottom: 10 }] : [{ type: 'inside' }, { type: 'slider', bottom: 10 }],
@@ -40,9 +56,11 @@ export function CostTrends({ onRetry }: { onRetry: () => void }) {
           data: g.values,
         })),
         { name: '7-day average', type: 'line', showSymbol: false, lineStyle: { type: 'dashed', width: 2 }, data: series.average },
+        ...(fc ? forecastChartSeries(fc) : []),
+        ...(marks.length ? [anomalySeries(marks)] : []),
       ],
     };
-  }, [series, stacked, currency, touch]);
+  }, [series, chart, stacked, currency, touch]);
 
   let body: React.ReactNode;
   if (error) body = <ErrorState message={error} onRetry={onRetry} />;
@@ -50,6 +68,7 @@ export function CostTrends({ onRetry }: { onRetry: () => void }) {
   else if (!series.groups.length) body = <Empty>No costs in this period.</Empty>;
   else body = <EChart name="trends" testId="trends-chart" option={option} dark={theme === 'dark'} height={340} />;
 
+  const fcCount = chart?.fc?.count ?? null;
   return (
     <div className="trends">
       <div className="toolbar">
@@ -57,9 +76,27 @@ export function CostTrends({ onRetry }: { onRetry: () => void }) {
         <label className="small">
           <input type="checkbox" checked={stacked} onChange={(e) => setStacked(e.target.checked)} /> stacked area
         </label>
+        <label className="small">
+          <input type="checkbox" data-testid="trends-show-forecast" checked={showForecast} onChange={(e) => setShowForecast(e.target.checked)} /> show forecast
+        </label>
       </div>
       {stale !== null && !error && <StaleNote at={stale} onRetry={onRetry} />}
       {body}
+      {series && series.groups.length > 0 && (
+        <p className="muted small" data-testid="trends-summary" aria-live="polite">
+          {trendSummary(chart?.marks.length ?? 0, fcCount)}
+        </p>
+      )}
+      {showForecast && chart?.outside && (
+        <p className="muted small" data-testid="forecast-note">
+          The forecast starts after the selected range; pick a range ending today to see it.
+        </p>
+      )}
+      {showForecast && forecast.error && (
+        <p className="muted small" data-testid="forecast-note">
+          Forecast unavailable: {forecast.error}
+        </p>
+      )}
     </div>
   );
 }

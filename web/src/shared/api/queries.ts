@@ -95,3 +95,34 @@ export const ALERT_UPDATES = /* GraphQL */ `
   subscription AlertUpdates($tenant: String!) {
     alerts(tenant: $tenant) { ${ALERT_FIELDS} }
   }`;
+
+const BAND = `point { ${MONEY} } lo80 { ${MONEY} } hi80 { ${MONEY} } lo95 { ${MONEY} } hi95 { ${MONEY} }`;
+
+export const FORECAST = /* GraphQL */ `
+  query Forecast($tenant: String!, $scope: BudgetScopeInput, $horizonDays: Int!, $currency: String) {
+    forecast(tenant: $tenant, scope: $scope, horizonDays: $horizonDays, currency: $currency) {
+      tenant days { date band { ${BAND} } } total { ${BAND} }
+    }
+  }`;
+
+const ANOMALY_FIELDS = `
+  id tenant series windowStart windowEnd kind severity score detectedAt
+  expected { ${MONEY} } actual { ${MONEY} }
+  rootCause { key sharePercent delta { ${MONEY} } }
+  feedback { expected note by at }`;
+
+export const ANOMALIES = /* GraphQL */ `
+  query Anomalies($tenant: String!, $from: DateTime!, $to: DateTime!, $limit: Int!) {
+    anomalies(tenant: $tenant, from: $from, to: $to, limit: $limit) { ${ANOMALY_FIELDS} }
+  }`;
+
+export const MARK_ANOMALY = /* GraphQL */ `
+  mutation MarkAnomaly($tenant: String!, $id: ID!, $expected: Boolean!, $note: String, $by: String) {
+    markAnomaly(tenant: $tenant, id: $id, expected: $expected, note: $note, by: $by) { ${ANOMALY_FIELDS} }
+  }`;
+
+/** Every new anomaly of the tenant, as soon as it is stored. */
+export const ANOMALY_DETECTED = /* GraphQL */ `
+  subscription AnomalyDetected($tenant: String!) {
+    anomalyDetected(tenant: $tenant) { ${ANOMALY_FIELDS} }
+  }`;

@@ -141,3 +141,53 @@ export interface Alert {
   updatedAt: string;
   history: AlertTransition[];
 }
+
+// Forecast & anomalies (see `forecast(...)`, `anomalies(...)` in the SDL).
+export interface ForecastBand {
+  point: Money;
+  lo80: Money;
+  hi80: Money;
+  lo95: Money;
+  hi95: Money;
+}
+export interface ForecastDay {
+  /** YYYY-MM-DD (UTC). */
+  date: string;
+  band: ForecastBand;
+}
+export interface CostForecast {
+  tenant: string;
+  days: ForecastDay[];
+  total: ForecastBand;
+}
+export type AnomalyKind = 'SPIKE' | 'LEVEL_SHIFT' | 'TREND_CHANGE' | 'UNUSUAL_PATTERN';
+export type AnomalySeverity = 'INFO' | 'WARNING' | 'CRITICAL';
+export interface AnomalyContributor {
+  /** `resource=<id>` or `label:<key>=<value>`. */
+  key: string;
+  delta: Money;
+  /** Share of the deviation in percent (decimal string); null when the total is zero. */
+  sharePercent: string | null;
+}
+export interface AnomalyFeedback {
+  expected: boolean;
+  note: string | null;
+  by: string | null;
+  at: string;
+}
+export interface Anomaly {
+  id: string;
+  tenant: string;
+  /** `total|USD`, `category=<c>|USD`, `provider=<p>|USD` or `service=<s>|USD`. */
+  series: string;
+  windowStart: string;
+  windowEnd: string;
+  kind: AnomalyKind;
+  severity: AnomalySeverity;
+  score: number;
+  expected: Money;
+  actual: Money;
+  rootCause: AnomalyContributor[];
+  detectedAt: string;
+  feedback: AnomalyFeedback | null;
+}

@@ -2,7 +2,7 @@
 // `loadECharts()` (a dynamic import), so it lands in its own chunk, out of the initial bundle.
 import * as echarts from 'echarts/core';
 import { HeatmapChart, LineChart, PieChart, SankeyChart, TreemapChart } from 'echarts/charts';
-import { DataZoomComponent, GridComponent, LegendComponent, TooltipComponent, VisualMapComponent } from 'echarts/components';
+import { DataZoomComponent, GridComponent, LegendComponent, MarkPointComponent, TooltipComponent, VisualMapComponent } from 'echarts/components';
 import { CanvasRenderer } from 'echarts/renderers';
 
 echarts.use([
@@ -13,6 +13,7 @@ echarts.use([
   SankeyChart,
   TooltipComponent,
   LegendComponent,
+  MarkPointComponent,
   GridComponent,
   DataZoomComponent,
   VisualMapComponent,
