@@ -1,11 +1,13 @@
 //! Turns a tenant's costs and budgets into alert changes, stored with their outbox events.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use costwatch_domain::alerting::{
-    Alert, ChangeRule, Condition, SpikeRule, acknowledge, budget_conditions, change_condition,
-    reconcile, resolve, resource_conditions, resource_rule_source, spike_condition,
+    Alert, AlertState, ChangeRule, Condition, SpikeRule, acknowledge, budget_conditions,
+    change_condition, reconcile, resolve, resource_conditions, resource_rule_source,
+    spike_condition,
 };
 use costwatch_domain::budget::{BudgetScope, Period};
 use costwatch_domain::fx::FxRates;
@@ -139,7 +141,9 @@ impl Evaluator {
         now: DateTime<Utc>,
     ) -> Result<Vec<Alert>, AlertingError> {
         let mut changed = Vec::new();
-        for view in self.budgets.list(tenant, now).await? {
+        let views = self.budgets.list(tenant, now).await?;
+        let live: HashSet<String> = views.iter().map(|v| v.budget.id.clone()).collect();
+        for view in views {
             let active = budget_conditions(&view.budget, &view.status);
             let epoch = view.status.window.start.format("%Y-%m-%d").to_string();
             let source = source_of_budget(&view.budget.id);
@@ -148,7 +152,7 @@ impl Evaluator {
                     .await?,
             );
         }
-        changed.extend(self.resolve_orphans(tenant, now).await?);
+        changed.extend(self.resolve_orphans(tenant, &live, now).await?);
         if let Some(rule) = &self.options.spike {
             let active = self.spike(tenant, rule, now).await?.into_iter().collect();
             changed.extend(self.apply(tenant, SPIKE_SOURCE, active, None, now).await?);
@@ -175,30 +179,28 @@ impl Evaluator {
         Ok(changed)
     }
 
-    /// Open alerts of budgets that were deleted are resolved ("budget deleted").
+    /// Open alerts of budgets that were deleted are resolved ("budget deleted"). `live` holds
+    /// the ids of the tenant's budgets as just listed, so no budget is looked up per alert.
     async fn resolve_orphans(
         &self,
         tenant: &str,
+        live: &HashSet<String>,
         now: DateTime<Utc>,
     ) -> Result<Vec<Alert>, AlertingError> {
-        let open = self
-            .store()
-            .alerts(tenant, None, 1000)
-            .await?
-            .into_iter()
-            .filter(|a| {
-                a.kind.is_budget() && a.state != costwatch_domain::alerting::AlertState::Resolved
-            });
         let mut changes = Vec::new();
-        for alert in open {
-            let Some(id) = alert.budget_id.as_deref() else {
-                continue;
-            };
-            if self.store().budget(tenant, id).await?.is_none()
-                && let Ok(mut a) = resolve(&alert, None, Some("budget deleted".into()), now)
-            {
-                a.auto_resolved = true;
-                changes.push(a);
+        for state in [AlertState::Triggered, AlertState::Acknowledged] {
+            let open = self.store().alerts(tenant, Some(state), 1000).await?;
+            for alert in open.iter().filter(|a| a.kind.is_budget()) {
+                let orphan = alert
+                    .budget_id
+                    .as_deref()
+                    .is_some_and(|id| !live.contains(id));
+                if orphan
+                    && let Ok(mut a) = resolve(alert, None, Some("budget deleted".into()), now)
+                {
+                    a.auto_resolved = true;
+                    changes.push(a);
+                }
             }
         }
         if changes.is_empty() {
