@@ -105,11 +105,28 @@ where
 
     /// Publishes `item` keyed by `key`; returns when all in-sync replicas have it.
     pub async fn send(&self, key: &str, item: &T) -> Result<(), BusError> {
+        self.send_typed(key, item, None).await
+    }
+
+    /// [`send`](Self::send) with an event-type header (`costwatch-event-type`), so consumers
+    /// can route records (`budget_alert`, `resource_alert`, `anomaly_detected`) unparsed.
+    pub async fn send_typed(
+        &self,
+        key: &str,
+        item: &T,
+        event_type: Option<&str>,
+    ) -> Result<(), BusError> {
         let payload = serde_json::to_vec(item).map_err(|e| BusError::Unavailable(e.to_string()))?;
-        let headers = crate::with_trace(
-            rdkafka::message::OwnedHeaders::new(),
-            &costwatch_telemetry::propagation_fields(),
-        );
+        let typed =
+            event_type
+                .into_iter()
+                .fold(rdkafka::message::OwnedHeaders::new(), |h, value| {
+                    h.insert(rdkafka::message::Header {
+                        key: crate::EVENT_TYPE_HEADER,
+                        value: Some(value),
+                    })
+                });
+        let headers = crate::with_trace(typed, &costwatch_telemetry::propagation_fields());
         let record = FutureRecord::to(&self.topic)
             .key(key)
             .payload(&payload)
@@ -143,7 +160,9 @@ impl CostUpdates for KafkaFanout<CostUpdate> {
 #[async_trait]
 impl AlertStream for KafkaFanout<AlertEvent> {
     async fn publish(&self, event: AlertEvent) -> Result<(), BusError> {
-        self.send(&event.alert.tenant.clone(), &event).await
+        let event_type = costwatch_domain::alerting::alert_event_type(event.alert.kind);
+        self.send_typed(&event.alert.tenant.clone(), &event, Some(event_type))
+            .await
     }
 
     fn subscribe(&self) -> BoxStream<'static, AlertEvent> {
@@ -207,5 +226,74 @@ mod tests {
         .await
         .expect("an update within 20 s");
         assert_eq!(got, update, "exact amounts survive the topic");
+    }
+
+    /// Alert events on the alerts topic reach another instance's subscribers and carry their
+    /// event type (`budget_alert`, `resource_alert`, …) in a header.
+    #[tokio::test]
+    #[ignore = "needs Kafka on 127.0.0.1:9092: make adapters"]
+    async fn cost_updates_contract_alert_events_carry_their_type() {
+        use costwatch_domain::alerting::AlertKind;
+        use rdkafka::message::Headers;
+
+        let brokers =
+            std::env::var("COSTWATCH_KAFKA_BROKERS").unwrap_or_else(|_| "127.0.0.1:9092".into());
+        let topic = format!("alerts-test-{}", uuid::Uuid::new_v4());
+        ensure_topic(&KafkaOptions {
+            brokers: brokers.clone(),
+            topic: topic.clone(),
+            partitions: 1,
+            replication: 1,
+        })
+        .await
+        .expect("topic");
+        let publisher = KafkaAlertStream::connect(&brokers, &topic)
+            .await
+            .expect("publisher");
+        let gateway = KafkaAlertStream::connect(&brokers, &topic)
+            .await
+            .expect("gateway");
+        let mut pushed = AlertStream::subscribe(&gateway);
+        let mut alerts = costwatch_ports::alert_contract::triggered("acme", &["k1", "k2"]);
+        alerts[1].kind = AlertKind::ResourceUtilization;
+        for a in &alerts {
+            AlertStream::publish(&publisher, AlertEvent::of(a.clone()))
+                .await
+                .expect("publish");
+        }
+        let first = tokio::time::timeout(Duration::from_secs(20), pushed.next())
+            .await
+            .expect("pushed within 20 s")
+            .expect("stream open");
+        assert_eq!(first.alert.id, alerts[0].id);
+
+        let raw: StreamConsumer = ClientConfig::new()
+            .set("bootstrap.servers", &brokers)
+            .set("group.id", format!("alerts-test-{}", uuid::Uuid::new_v4()))
+            .set("auto.offset.reset", "earliest")
+            .create()
+            .expect("consumer");
+        raw.subscribe(&[&topic]).expect("subscribe");
+        let mut types = Vec::new();
+        while types.len() < 2 {
+            let msg = tokio::time::timeout(Duration::from_secs(20), raw.recv())
+                .await
+                .expect("a record within 20 s")
+                .expect("record");
+            let event_type = msg.headers().and_then(|h| {
+                h.iter()
+                    .find(|h| h.key == crate::EVENT_TYPE_HEADER)
+                    .and_then(|h| h.value)
+                    .map(|v| String::from_utf8_lossy(v).into_owned())
+            });
+            types.push(event_type);
+        }
+        assert_eq!(
+            types,
+            vec![
+                Some("budget_alert".to_string()),
+                Some("resource_alert".to_string())
+            ]
+        );
     }
 }

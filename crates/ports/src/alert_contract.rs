@@ -55,7 +55,8 @@ fn condition(key: &str) -> Condition {
     }
 }
 
-fn triggered(tenant: &str, keys: &[&str]) -> Vec<Alert> {
+/// New triggered budget alerts of `tenant`, one per dedupe key (for adapter tests).
+pub fn triggered(tenant: &str, keys: &[&str]) -> Vec<Alert> {
     let now = Utc::now();
     reconcile(
         tenant,

@@ -187,7 +187,7 @@ pub fn alert_event_type(kind: AlertKind) -> &'static str {
     match kind {
         k if k.is_budget() => "budget_alert",
         AlertKind::ResourceUtilization => "resource_alert",
-        AlertKind::Anomaly => "anomaly_alert",
+        AlertKind::Anomaly => "anomaly_detected",
         _ => "cost_alert",
     }
 }
