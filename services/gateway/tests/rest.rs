@@ -318,8 +318,94 @@ async fn depth_and_complexity_are_limited_but_introspection_works() {
         v["errors"][0]["extensions"]["code"], "QUERY_TOO_COMPLEX",
         "{v}"
     );
-    let ok: String = (0..100).map(|i| format!("t{i}:tenants ")).collect();
+    let ok: String = (0..50).map(|i| format!("t{i}:tenants ")).collect();
     assert!(graphql(&app, &format!("{{{ok}}}"), json!({})).await["errors"].is_null());
+}
+
+/// POSTs a raw JSON body to /graphql; returns the status and the JSON answer.
+async fn post_raw(app: &axum::Router, body: String) -> (StatusCode, Value) {
+    let req = axum::http::Request::post("/graphql")
+        .header("content-type", "application/json")
+        .body(axum::body::Body::from(body))
+        .expect("request");
+    call(app, req).await
+}
+
+/// The attack set of the security issue: each is refused with an error and no data, at parse
+/// or validation time (no resolver runs: the fake store would answer otherwise).
+#[tokio::test]
+async fn an_attack_set_is_refused_before_execution() {
+    let app = router(state(&FakeStore::default(), &FakeUpdates::default()));
+    let refused = |v: &Value, what: &str| {
+        assert!(v["data"].is_null(), "{what}: {v}");
+        assert!(!v["errors"][0]["message"].is_null(), "{what}: {v}");
+    };
+    // Depth 100.
+    let deep = format!(
+        "{{__type(name:\"Query\"){}name{}}}",
+        "{ofType".repeat(100),
+        "}".repeat(100)
+    );
+    let (_, v) = post_raw(&app, json!({ "query": deep }).to_string()).await;
+    refused(&v, "depth 100");
+    // 1000 aliases of a cheap field.
+    let wide: String = (0..1000).map(|i| format!("a{i}:tenants ")).collect();
+    let v = graphql(&app, &format!("{{{wide}}}"), json!({})).await;
+    refused(&v, "1000 aliases");
+    assert!(
+        v["errors"][0]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("aliases"),
+        "{v}"
+    );
+    // 10k directives (over the body limit as text, so also refused at the door; 60 already are).
+    let many = " @include(if:true)".repeat(10_000);
+    let (status, v) = post_raw(
+        &app,
+        json!({ "query": format!("{{tenants{many}}}") }).to_string(),
+    )
+    .await;
+    assert!(
+        status.is_client_error() || v["data"].is_null(),
+        "{status} {v}"
+    );
+    let sixty = " @include(if:true)".repeat(60);
+    let v = graphql(&app, &format!("{{tenants{sixty}}}"), json!({})).await;
+    refused(&v, "60 directives");
+    assert!(
+        v["errors"][0]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("directives"),
+        "{v}"
+    );
+    // A 100-operation batch: one operation per request.
+    let batch: Vec<Value> = (0..100).map(|_| json!({ "query": "{tenants}" })).collect();
+    let (status, v) = post_raw(&app, Value::Array(batch).to_string()).await;
+    assert!(
+        status.is_client_error(),
+        "a batch must be refused: {status} {v}"
+    );
+    // Deeply nested fragments: a chain of 40, each one level deeper.
+    let chain: String = (0..40)
+        .map(|i| {
+            format!(
+                "fragment T{i} on __Type {{ name ofType {{ ...T{} }} }}\n",
+                i + 1
+            )
+        })
+        .collect();
+    let q =
+        format!("{{__type(name:\"Query\"){{...T0}}}}\n{chain}fragment T40 on __Type {{ name }}");
+    let v = graphql(&app, &q, json!({})).await;
+    refused(&v, "nested fragments");
+    // 60 fragment definitions.
+    let defs: String = (0..60)
+        .map(|i| format!("fragment F{i} on Query {{ tenants }}\n"))
+        .collect();
+    let v = graphql(&app, &format!("{{...F0}}\n{defs}"), json!({})).await;
+    refused(&v, "60 fragments");
 }
 
 #[tokio::test]

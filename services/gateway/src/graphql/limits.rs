@@ -24,6 +24,14 @@ pub const MAX_INTROSPECTION_COMPLEXITY: usize = 1000;
 /// Introspection fields that list types (each listed type can list types again).
 const TYPE_LISTS: [&str; 4] = ["fields", "inputFields", "interfaces", "possibleTypes"];
 
+/// Most aliased fields in one document: a few dozen serve any dashboard; thousands are an
+/// amplification attack (the same expensive field computed once per alias).
+pub const MAX_ALIASES: usize = 50;
+/// Most directives in one document (`@include`/`@skip` are the only ones served).
+pub const MAX_DIRECTIVES: usize = 50;
+/// Most fragment definitions in one document.
+pub const MAX_FRAGMENTS: usize = 50;
+
 pub struct QueryLimits;
 
 impl ExtensionFactory for QueryLimits {
@@ -57,6 +65,7 @@ impl Extension for Limits {
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
         let doc = next.run(ctx, query, variables).await?;
+        check_size(&doc)?;
         let mut walk = Walk {
             doc: &doc,
             memo: HashMap::new(),
@@ -109,6 +118,74 @@ impl Extension for Limits {
         }
         Ok(result)
     }
+}
+
+/// Aliases and directives as written in the document (each definition once, spreads not
+/// expanded: this bounds the text; depth and complexity bound what it expands to).
+#[derive(Default)]
+struct Counts {
+    aliases: usize,
+    directives: usize,
+}
+
+impl Counts {
+    fn selections(&mut self, set: &SelectionSet) {
+        for s in &set.items {
+            match &s.node {
+                Selection::Field(f) => {
+                    self.aliases += usize::from(f.node.alias.is_some());
+                    self.directives += f.node.directives.len();
+                    self.selections(&f.node.selection_set.node);
+                }
+                Selection::InlineFragment(i) => {
+                    self.directives += i.node.directives.len();
+                    self.selections(&i.node.selection_set.node);
+                }
+                Selection::FragmentSpread(f) => self.directives += f.node.directives.len(),
+            }
+        }
+    }
+}
+
+/// Refuses oversized documents before validation or execution.
+fn check_size(doc: &ExecutableDocument) -> ServerResult<()> {
+    if doc.fragments.len() > MAX_FRAGMENTS {
+        return Err(error(
+            format!(
+                "query defines {} fragments; the limit is {MAX_FRAGMENTS}",
+                doc.fragments.len()
+            ),
+            "QUERY_TOO_COMPLEX",
+        ));
+    }
+    let mut counts = Counts::default();
+    for (_, op) in doc.operations.iter() {
+        counts.directives += op.node.directives.len();
+        counts.selections(&op.node.selection_set.node);
+    }
+    for fragment in doc.fragments.values() {
+        counts.directives += fragment.node.directives.len();
+        counts.selections(&fragment.node.selection_set.node);
+    }
+    if counts.aliases > MAX_ALIASES {
+        return Err(error(
+            format!(
+                "query uses {} aliases; the limit is {MAX_ALIASES}",
+                counts.aliases
+            ),
+            "QUERY_TOO_COMPLEX",
+        ));
+    }
+    if counts.directives > MAX_DIRECTIVES {
+        return Err(error(
+            format!(
+                "query uses {} directives; the limit is {MAX_DIRECTIVES}",
+                counts.directives
+            ),
+            "QUERY_TOO_COMPLEX",
+        ));
+    }
+    Ok(())
 }
 
 /// Walks selections through fragments, each fragment once (memoised, so repeated spreads cost
