@@ -10,7 +10,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo)
 HTTP ?= 127.0.0.1:8080
 DATA_DIR ?= ./data
 
-.PHONY: test-chaos bench-distributed run build test lint fmt fmt-check clippy unit bench eval dev-stack dev-stack-stop run-distributed toolchain web-deps web-build web-test browser adapters bench-web
+.PHONY: test-chaos bench-distributed run build test lint fmt fmt-check clippy unit bench eval dev-stack dev-stack-stop run-distributed toolchain web-deps web-build web-test browser adapters bench-web helm-check
 
 toolchain:
 	@command -v cargo >/dev/null || { echo "cargo not found: install Rust with rustup (https://rustup.rs)"; exit 1; }
@@ -31,7 +31,12 @@ fmt-check: toolchain
 clippy: toolchain
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
-lint: fmt-check clippy
+lint: fmt-check clippy helm-check
+
+# The Helm chart: lint, render with default and all-features values, schema checks. Installs
+# helm with `go install` into ~/.local/bin the first time (a few minutes, then cached).
+helm-check:
+	helm/check.sh
 
 unit: toolchain
 	$(CARGO) test --workspace --no-fail-fast
@@ -60,8 +65,8 @@ adapters: toolchain
 	deploy/dev/stack.sh start
 	export COSTWATCH_KAFKA_BROKERS=127.0.0.1:9092 COSTWATCH_CQL_NODES=127.0.0.1:9042; \
 	  $(CARGO) test --workspace --lib -- --include-ignored \
-	    usage_log_contract cost_store_contract cost_updates_contract alert_store_contract alerts::tests trace_context crash_recovery \
-	  && $(CARGO) test --workspace --test distributed_chaos -- --include-ignored --nocapture; \
+	    usage_log_contract cost_store_contract cost_updates_contract alert_store_contract alerts::tests anomalies::tests trace_context dead_letter_topic crash_recovery \
+	  && $(CARGO) test --workspace --test distributed_chaos --test distributed_alerts --test distributed_anomalies -- --include-ignored --nocapture; \
 	  rc=$$?; deploy/dev/stack.sh stop; exit $$rc
 
 # The long distributed crash test: 1M events, 100 tenants, 20 aggregator SIGKILLs and one Kafka

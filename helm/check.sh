@@ -156,8 +156,8 @@ check_common() { # name
   local name=$1 f=$tmp/$1.yaml n
   echo "assertions: $name"
   n=$(count_kind "$f" Deployment)
-  [[ $n == 4 ]] || fail "$name: expected 4 Deployments, rendered $n"
-  for s in collector aggregator gateway notifier; do
+  [[ $n == 5 ]] || fail "$name: expected 5 Deployments, rendered $n"
+  for s in collector aggregator gateway notifier anomaly-detector; do
     doc "$f" Deployment "$s" >"$tmp/$name-$s.yaml"
     [[ -s $tmp/$name-$s.yaml ]] || fail "$name: no Deployment cw-costwatch-$s"
     grep -qx "            - $s" "$tmp/$name-$s.yaml" \
@@ -165,7 +165,7 @@ check_common() { # name
       && grep -qx "            - /etc/costwatch/costwatch.toml" "$tmp/$name-$s.yaml" \
       || fail "$name: Deployment $s does not run [$s, --config, /etc/costwatch/costwatch.toml]"
   done
-  ok "4 Deployments (collector, aggregator, gateway, notifier), each [<service>, --config, /etc/costwatch/costwatch.toml]"
+  ok "5 Deployments (collector, aggregator, gateway, notifier, anomaly-detector), each [<service>, --config, /etc/costwatch/costwatch.toml]"
 
   grep -q '^  replicas: 1$' "$tmp/$name-aggregator.yaml" || fail "$name: aggregator replicas is not 1"
   grep -q '^    type: Recreate$' "$tmp/$name-aggregator.yaml" || fail "$name: aggregator strategy is not Recreate"
@@ -185,7 +185,7 @@ check_common() { # name
   n=$(check_containers "$f" "$name") || fail "$(printf '%s' "$n")"
   ok "$n containers: runAsNonRoot, readOnlyRootFilesystem, drop ALL"
   n=$(grep -c '^      enableServiceLinks: false$' "$f" || true)
-  [[ $n == 5 ]] || fail "$name: expected enableServiceLinks: false on 5 pod templates (Service env vars would collide with COSTWATCH_*), found $n"
+  [[ $n == 6 ]] || fail "$name: expected enableServiceLinks: false on 6 pod templates (Service env vars would collide with COSTWATCH_*), found $n"
 
   for s in collector gateway; do
     grep -q 'path: /healthz' "$tmp/$name-$s.yaml" || fail "$name: $s has no /healthz probe"
@@ -261,6 +261,7 @@ expect_schema_error() { # description, helm args...
 expect_schema_error "aggregator.replicas: 2" --set aggregator.replicas=2
 grep -q "/aggregator/replicas" "$tmp/bad.err" || fail "the schema error for aggregator.replicas: 2 does not name /aggregator/replicas"
 expect_schema_error "notifier.replicas: 2" --set notifier.replicas=2
+expect_schema_error "anomalyDetector.replicas: 2" --set anomalyDetector.replicas=2
 expect_schema_error "collector.replicas: -1" --set collector.replicas=-1
 expect_schema_error "gateway.replicas: \"two\"" --set-string gateway.replicas=two
 expect_schema_error "config.gateway_http on 127.0.0.1" --set config.gateway_http=127.0.0.1:8080

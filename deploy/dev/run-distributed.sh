@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Distributed mode on one machine: Kafka + Cassandra from the dev stack, `costwatch migrate`,
-# then the collector, aggregator and gateway as separate processes with deploy/dev/costwatch.toml
+# then the collector, aggregator, gateway, notifier and anomaly-detector as separate processes with deploy/dev/costwatch.toml
 # (override any setting with COSTWATCH_<SETTING>). Ctrl-C stops the services; the servers keep
 # running until `make dev-stack-stop`. Logs: .dev/run/<service>.log
 set -euo pipefail
@@ -24,12 +24,12 @@ stop() {
 trap stop EXIT
 trap "exit 130" INT TERM
 
-for service in collector aggregator gateway; do
+for service in collector aggregator gateway notifier anomaly-detector; do
   "$bin" "$service" --config "$config" >"$logs/$service.log" 2>&1 &
   pids+=("$!")
 done
 sleep 2
-for service in collector aggregator gateway; do
+for service in collector aggregator gateway notifier anomaly-detector; do
   grep -m1 "^costwatch $service" "$logs/$service.log" || { echo "run-distributed: $service failed:"; tail -20 "$logs/$service.log"; exit 1; }
 done
 echo "run-distributed: dashboard http://127.0.0.1:8080 · ingest POST http://127.0.0.1:8081/v1/events · Ctrl-C to stop"

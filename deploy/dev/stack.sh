@@ -159,7 +159,9 @@ XML
     --add-opens java.base/java.lang=ALL-UNNAMED
     --add-opens java.base/java.util=ALL-UNNAMED
   )
-  nohup "$JAVA" -Xms1g -Xmx1g -XX:+UseG1GC -XX:+ParallelRefProcEnabled "${opens[@]}" \
+  # 2 GiB: every test keyspace holds ~20 tables (projection, alerts, anomalies), and a full
+  # `make adapters` creates a few dozen of them; 1 GiB ran out of heap at ~70 keyspaces.
+  nohup "$JAVA" -Xms2g -Xmx2g -XX:+UseG1GC -XX:+ParallelRefProcEnabled "${opens[@]}" \
     -javaagent:"$jamm" \
     -Djava.security.manager=allow -Djdk.attach.allowAttachSelf=true -Djava.net.preferIPv4Stack=true \
     -Dio.netty.tryReflectionSetAccessible=true \

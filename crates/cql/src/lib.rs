@@ -12,6 +12,8 @@
 //! anything is read. Re-applying is harmless (same values, same timestamp), and a stalled zombie
 //! that resumes step 4 late loses to every newer commit, whose timestamps are higher.
 
+mod alerts;
+mod anomalies;
 mod commit;
 mod migrate;
 mod statements;
@@ -24,6 +26,8 @@ use std::time::Duration;
 use scylla::client::session::Session;
 use scylla::client::session_builder::SessionBuilder;
 
+pub use alerts::CqlAlertStore;
+pub use anomalies::{Announce, AnomalyFeed, AnomalyStream, CqlAnomalyStore, LocalAnomalyFeed};
 pub use migrate::{MIGRATIONS, MigrateError, migrate};
 pub use store::CqlStore;
 

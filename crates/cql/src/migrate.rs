@@ -9,11 +9,23 @@ use scylla::value::CqlTimestamp;
 use crate::{CqlError, CqlOptions, check_keyspace};
 
 /// `(version, name, text)` in order.
-pub const MIGRATIONS: &[(i32, &str, &str)] = &[(
-    1,
-    "001_projection",
-    include_str!("../../../schemas/cql/001_projection.cql"),
-)];
+pub const MIGRATIONS: &[(i32, &str, &str)] = &[
+    (
+        1,
+        "001_projection",
+        include_str!("../../../schemas/cql/001_projection.cql"),
+    ),
+    (
+        2,
+        "002_alerts",
+        include_str!("../../../schemas/cql/002_alerts.cql"),
+    ),
+    (
+        3,
+        "003_anomalies",
+        include_str!("../../../schemas/cql/003_anomalies.cql"),
+    ),
+];
 
 #[derive(Debug, thiserror::Error)]
 pub enum MigrateError {

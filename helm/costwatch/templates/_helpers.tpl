@@ -120,6 +120,7 @@ usage_topic = {{ $c.usage_topic | toString | toJson }}
 updates_topic = {{ $c.updates_topic | toString | toJson }}
 alerts_topic = {{ $c.alerts_topic | toString | toJson }}
 dead_letter_topic = {{ $c.dead_letter_topic | toString | toJson }}
+anomalies_topic = {{ $c.anomalies_topic | toString | toJson }}
 topic_partitions = {{ $c.topic_partitions | int64 }}
 topic_replication = {{ $c.topic_replication | int64 }}
 cql_nodes = {{ $c.cql_nodes | toString | toJson }}
@@ -196,7 +197,7 @@ spec:
   replicas: {{ $svc.replicas }}
   {{- end }}
   revisionHistoryLimit: 5
-  {{- if has $component (list "aggregator" "notifier") }}
+  {{- if has $component (list "aggregator" "notifier" "anomaly-detector") }}
   # One instance at a time: stop the old pod before starting the new one.
   strategy:
     type: Recreate

@@ -33,12 +33,14 @@ enum Command {
     Collector(ServiceArgs),
     /// Distributed mode: the cost aggregator (Kafka → CQL projections, cost updates).
     Aggregator(ServiceArgs),
-    /// Distributed mode: the anomaly detector.
-    AnomalyDetector,
+    /// Distributed mode: the anomaly detector (Kafka cost updates, CQL costs → CQL anomalies,
+    /// Kafka anomalies topic, `Anomaly` alerts in the CQL alert store).
+    AnomalyDetector(ServiceArgs),
     /// Distributed mode: the GraphQL gateway and dashboard (CQL, cost updates).
     Gateway(ServiceArgs),
-    /// Distributed mode: the notifier.
-    Notifier,
+    /// Distributed mode: alert evaluation, the alert publisher, notification channels and
+    /// digests (CQL alert store, Kafka cost updates and alerts topics).
+    Notifier(ServiceArgs),
 }
 
 #[derive(Args, serde::Serialize)]
@@ -92,9 +94,6 @@ struct ServiceArgs {
     #[arg(long)]
     config: Option<PathBuf>,
 }
-
-const NOT_BUILT: &str = "this service is not built yet (its issue is open); `costwatch up` runs \
-everything that exists in one process";
 
 async fn run_service(role: Role, args: ServiceArgs) -> ExitCode {
     let cfg = match DistributedConfig::load(args.config.as_deref()) {
@@ -242,6 +241,8 @@ async fn main() -> ExitCode {
         Command::Collector(_) => "collector",
         Command::Aggregator(_) => "aggregator",
         Command::Gateway(_) => "gateway",
+        Command::Notifier(_) => "notifier",
+        Command::AnomalyDetector(_) => "anomaly-detector",
         _ => "costwatch",
     });
     let code = match cli.command {
@@ -251,10 +252,8 @@ async fn main() -> ExitCode {
         Command::Collector(args) => run_service(Role::Collector, args).await,
         Command::Aggregator(args) => run_service(Role::Aggregator, args).await,
         Command::Gateway(args) => run_service(Role::Gateway, args).await,
-        Command::AnomalyDetector | Command::Notifier => {
-            eprintln!("costwatch: {NOT_BUILT}");
-            ExitCode::from(2)
-        }
+        Command::Notifier(args) => run_service(Role::Notifier, args).await,
+        Command::AnomalyDetector(args) => run_service(Role::AnomalyDetector, args).await,
     };
     costwatch_telemetry::shutdown();
     code

@@ -18,8 +18,14 @@ pub struct DistributedConfig {
     pub kafka_brokers: String,
     /// Topic of usage events (keyed by tenant).
     pub usage_topic: String,
-    /// Topic of cost updates (aggregator → gateways).
+    /// Topic of cost updates (aggregator → gateways, alerting).
     pub updates_topic: String,
+    /// Topic of alert events (notifier process → gateways' subscriptions).
+    pub alerts_topic: String,
+    /// Topic of events the aggregator could not count, with the reason in headers.
+    pub dead_letter_topic: String,
+    /// Topic of new anomalies (anomaly-detector process → gateways' subscriptions).
+    pub anomalies_topic: String,
     /// Partitions and replication factor `migrate` creates topics with.
     pub topic_partitions: i32,
     pub topic_replication: i32,
@@ -41,6 +47,15 @@ pub struct DistributedConfig {
     pub max_body_bytes: usize,
     pub max_batch_events: usize,
     pub web_dir: PathBuf,
+    /// Notifier channels (the same TOML as `costwatch up --notifier`); none: alerts are only
+    /// stored and streamed.
+    pub notifier: Option<PathBuf>,
+    /// The notifier process's local state (its delivery log).
+    pub data_dir: PathBuf,
+    /// Seconds between sweeps that evaluate every tenant even without new costs.
+    pub alert_sweep_secs: u64,
+    /// Link put in notifications.
+    pub dashboard_url: String,
 }
 
 impl Default for DistributedConfig {
@@ -49,6 +64,9 @@ impl Default for DistributedConfig {
             kafka_brokers: "127.0.0.1:9092".into(),
             usage_topic: "costwatch.usage.v1".into(),
             updates_topic: "costwatch.cost-updates.v1".into(),
+            alerts_topic: "costwatch.alerts.v1".into(),
+            dead_letter_topic: "costwatch.dead-letters.v1".into(),
+            anomalies_topic: "costwatch.anomalies.v1".into(),
             topic_partitions: 6,
             topic_replication: 1,
             cql_nodes: "127.0.0.1:9042".into(),
@@ -64,6 +82,10 @@ impl Default for DistributedConfig {
             max_body_bytes: 10 * 1024 * 1024,
             max_batch_events: 10_000,
             web_dir: PathBuf::from("web/dist"),
+            notifier: None,
+            data_dir: PathBuf::from(".costwatch/notifier"),
+            alert_sweep_secs: 60,
+            dashboard_url: "http://127.0.0.1:8080".into(),
         }
     }
 }
@@ -167,6 +189,9 @@ impl DistributedConfig {
         for (name, topic) in [
             ("usage_topic", &self.usage_topic),
             ("updates_topic", &self.updates_topic),
+            ("alerts_topic", &self.alerts_topic),
+            ("dead_letter_topic", &self.dead_letter_topic),
+            ("anomalies_topic", &self.anomalies_topic),
         ] {
             let ok = !topic.is_empty()
                 && topic.len() <= 249
@@ -190,7 +215,14 @@ impl DistributedConfig {
                 self.default_currency
             ));
         }
-        for (name, path) in [("rate_card", &self.rate_card), ("fx", &self.fx)] {
+        if self.alert_sweep_secs == 0 {
+            problems.push("alert_sweep_secs: must be at least 1".to_string());
+        }
+        for (name, path) in [
+            ("rate_card", &self.rate_card),
+            ("fx", &self.fx),
+            ("notifier", &self.notifier),
+        ] {
             if let Some(p) = path
                 && !p.is_file()
             {

@@ -2,6 +2,8 @@
 //! and ScyllaDB/Cassandra (projection store). Same domain, ports and wiring as `costwatch up`;
 //! only the adapters differ.
 
+pub mod alerting;
+pub mod anomalies;
 pub mod config;
 
 use std::sync::Arc;
@@ -10,7 +12,9 @@ use anyhow::Context;
 use costwatch_aggregator::Aggregator;
 use costwatch_collector::{IngestLimits, Ingestor};
 use costwatch_cql::CqlStore;
-use costwatch_kafka::{KafkaCostUpdates, KafkaOptions, KafkaUsageLog, ensure_topic};
+use costwatch_kafka::{
+    KafkaCostUpdates, KafkaDeadLetters, KafkaOptions, KafkaUsageLog, ensure_topic,
+};
 use costwatch_ports::{CostStore, CostUpdates, UsageLog};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
@@ -26,6 +30,11 @@ pub enum Role {
     Collector,
     Aggregator,
     Gateway,
+    /// Alert evaluation, the alert outbox publisher, notification channels and digests.
+    Notifier,
+    /// Anomaly detection over the hourly costs (CQL anomaly store, anomalies topic, `Anomaly`
+    /// alerts into the CQL alert store).
+    AnomalyDetector,
 }
 
 /// Creates the topics and applies the CQL migrations (idempotent; safe to run again).
@@ -35,7 +44,19 @@ pub async fn migrate(cfg: &DistributedConfig) -> anyhow::Result<String> {
         topic: cfg.updates_topic.clone(),
         ..usage.clone()
     };
-    for topic in [&usage, &updates] {
+    let alerts = KafkaOptions {
+        topic: cfg.alerts_topic.clone(),
+        ..usage.clone()
+    };
+    let dead_letters = KafkaOptions {
+        topic: cfg.dead_letter_topic.clone(),
+        ..usage.clone()
+    };
+    let anomalies = KafkaOptions {
+        topic: cfg.anomalies_topic.clone(),
+        ..usage.clone()
+    };
+    for topic in [&usage, &updates, &alerts, &dead_letters, &anomalies] {
         ensure_topic(topic).await.with_context(|| {
             format!("kafka_brokers {}: topic {}", cfg.kafka_brokers, topic.topic)
         })?;
@@ -44,9 +65,12 @@ pub async fn migrate(cfg: &DistributedConfig) -> anyhow::Result<String> {
     let session = costwatch_cql::connect(&options.nodes).await?;
     let versions = costwatch_cql::migrate(&session, &options).await?;
     Ok(format!(
-        "topics {} and {} ({} partitions, replication {}) on {}; keyspace {} at migration {:?} on {}",
+        "topics {}, {}, {}, {} and {} ({} partitions, replication {}) on {}; keyspace {} at migration {:?} on {}",
         cfg.usage_topic,
         cfg.updates_topic,
+        cfg.alerts_topic,
+        cfg.dead_letter_topic,
+        cfg.anomalies_topic,
         cfg.topic_partitions,
         cfg.topic_replication,
         cfg.kafka_brokers,
@@ -149,25 +173,34 @@ pub async fn start(role: Role, cfg: DistributedConfig) -> anyhow::Result<Service
                     consumer: cfg.consumer.clone(),
                     ..costwatch_aggregator::Options::default()
                 },
-            );
+            )
+            .with_dead_letter_log(Arc::new(
+                KafkaDeadLetters::connect(&cfg.kafka_brokers, &cfg.dead_letter_topic)
+                    .with_context(|| format!("kafka_brokers {}", cfg.kafka_brokers))?,
+            ));
             tasks.spawn(aggregator.run(shutdown.subscribe()));
             format!(
-                "aggregator (consumer {}): kafka {} → cql {}.rollups",
-                cfg.consumer, cfg.usage_topic, cfg.keyspace
+                "aggregator (consumer {}): kafka {} → cql {}.rollups; dead letters → kafka {}",
+                cfg.consumer, cfg.usage_topic, cfg.keyspace, cfg.dead_letter_topic
             )
         }
         Role::Gateway => {
-            let gateway = costwatch_gateway::router(costwatch_gateway::GatewayState {
-                // Budgets and alerts have no CQL store yet: those fields answer UNAVAILABLE.
-                alerting: None,
-                store: store(&cfg).await?,
-                updates: updates(&cfg).await?,
-                fx: load_fx(cfg.fx.as_deref())?,
-                default_currency: cfg
-                    .default_currency
-                    .parse()
-                    .map_err(|e| anyhow::anyhow!("default_currency: {e}"))?,
-            });
+            let (store, updates) = (store(&cfg).await?, updates(&cfg).await?);
+            let alerting = alerting::for_gateway(&cfg, store.clone(), updates.clone()).await?;
+            let anomalies = anomalies::for_gateway(&cfg).await?;
+            let gateway = costwatch_gateway::router_with_anomalies(
+                costwatch_gateway::GatewayState {
+                    alerting: Some(alerting),
+                    store,
+                    updates,
+                    fx: load_fx(cfg.fx.as_deref())?,
+                    default_currency: cfg
+                        .default_currency
+                        .parse()
+                        .map_err(|e| anyhow::anyhow!("default_currency: {e}"))?,
+                },
+                Some(anomalies),
+            );
             let http = serve::bind("gateway_http", cfg.gateway_http).await?;
             let description = format!(
                 "gateway: dashboard and GraphQL on http://{}",
@@ -178,6 +211,26 @@ pub async fn start(role: Role, cfg: DistributedConfig) -> anyhow::Result<Service
                 .fallback_service(crate::web::service(&cfg.web_dir));
             serve::spawn_http(&mut tasks, http, app, &shutdown);
             description
+        }
+        Role::Notifier => {
+            alerting::start_notifier(
+                &cfg,
+                store(&cfg).await?,
+                updates(&cfg).await?,
+                &mut tasks,
+                &shutdown,
+            )
+            .await?
+        }
+        Role::AnomalyDetector => {
+            anomalies::start_detector(
+                &cfg,
+                store(&cfg).await?,
+                updates(&cfg).await?,
+                &mut tasks,
+                &shutdown,
+            )
+            .await?
         }
     };
     tracing::info!(%description, "service started");

@@ -48,6 +48,25 @@ impl Stack {
                 ),
                 ("COSTWATCH_USAGE_TOPIC".into(), format!("run-usage-{run}")),
                 ("COSTWATCH_UPDATES_TOPIC".into(), updates_topic.clone()),
+                ("COSTWATCH_ALERTS_TOPIC".into(), format!("run-alerts-{run}")),
+                (
+                    "COSTWATCH_ANOMALIES_TOPIC".into(),
+                    format!("run-anomalies-{run}"),
+                ),
+                (
+                    "COSTWATCH_DEAD_LETTER_TOPIC".into(),
+                    format!("run-dead-letters-{run}"),
+                ),
+                (
+                    "COSTWATCH_DATA_DIR".into(),
+                    std::env::temp_dir()
+                        .join(format!("costwatch-notifier-{run}"))
+                        .display()
+                        .to_string(),
+                ),
+                // Every tenant is evaluated at once after a change; the sweep only catches
+                // rollovers, so it can stay long here.
+                ("COSTWATCH_ALERT_SWEEP_SECS".into(), "3600".into()),
                 (
                     "COSTWATCH_COLLECTOR_HTTP".into(),
                     format!("127.0.0.1:{collector_http}"),
