@@ -224,7 +224,10 @@ async fn a_spike_is_one_anomaly_per_series_explained_by_its_resource() {
     assert_eq!(alerts.len(), 4, "one alert per anomaly");
     // The page names the resource, its excess in money and its share, readably rounded.
     let message = &alerts[0].message;
-    assert!(message.contains("top contributor resource=r-spiky (+"), "{message}");
+    assert!(
+        message.contains("top contributor resource=r-spiky (+"),
+        "{message}"
+    );
     assert!(message.contains("% of the deviation)"), "{message}");
     assert!(!message.contains(".000000"), "{message}");
     for a in &found {
