@@ -2,6 +2,7 @@ import { useId, useState } from 'react';
 import type { Budget, BudgetRecommendation, ThresholdBasis } from '../../shared/api/types';
 import { formatMoney } from '../../shared/lib/decimal';
 import { FieldError, recommendBudget, saveBudget } from './budgetApi';
+import { AllocationsEditor, LabelsEditor } from './ListEditors';
 import {
   emptyForm,
   FIELD_LABELS,
@@ -164,7 +165,7 @@ export function BudgetFormView({
           {text('provider', 'Provider', 'budget-provider')}
           {text('service', 'Service', 'budget-service')}
         </div>
-        {f.labels.length > 0 && <p className="muted small">Labels kept: {f.labels.map((l) => `${l.key}=${l.value}`).join(', ')}</p>}
+        <LabelsEditor labels={f.labels} onChange={(labels) => set({ labels })} a11y={a11y('scope')} />
         {fieldError('scope')}
       </fieldset>
       <fieldset className="wide-field" data-testid="budget-thresholds">
@@ -193,12 +194,14 @@ export function BudgetFormView({
         {fieldError('thresholds')}
       </fieldset>
       {text('owner', 'Owner', 'budget-owner', { placeholder: 'team or e-mail' })}
-      {f.allocations.length > 0 && (
-        <p className="muted small wide-field">
-          {f.allocations.length} allocation(s) kept; they must add up exactly to the amount.
-          {fieldError('allocations')}
-        </p>
-      )}
+      <AllocationsEditor
+        rows={f.allocations}
+        amount={f.amount}
+        currency={f.currency}
+        onChange={(allocations) => set({ allocations })}
+        a11y={a11y('allocations')}
+        error={fieldError('allocations')}
+      />
       {messages.length > 0 && (
         <div className="error wide-field" role="alert" data-testid="budget-error">
           <ul>

@@ -122,4 +122,34 @@ describe('BudgetTracker', () => {
     view.rerender(<BudgetTracker alertVersion={1} />);
     await waitFor(() => expect(sent('query Budgets')).toHaveLength(3));
   });
+
+  it('edits labels and allocations and sends them', async () => {
+    onMutation = () => ({ data: { createBudget: { ...BUDGET, id: 'b2' } } });
+    render(<BudgetTracker />);
+    await screen.findByTestId('budget-row');
+    fireEvent.click(screen.getByTestId('budget-new'));
+    fireEvent.change(screen.getByTestId('budget-name'), { target: { value: 'Split' } });
+    fireEvent.change(screen.getByTestId('budget-amount'), { target: { value: '100' } });
+    fireEvent.click(screen.getByTestId('budget-add-label'));
+    fireEvent.change(screen.getByLabelText('Label 1 key'), { target: { value: 'team' } });
+    fireEvent.change(screen.getByLabelText('Label 1 value'), { target: { value: 'core' } });
+    fireEvent.click(screen.getByTestId('budget-add-allocation'));
+    fireEvent.click(screen.getByTestId('budget-add-allocation'));
+    fireEvent.change(screen.getByLabelText('Allocation 1 amount'), { target: { value: '60.5' } });
+    fireEvent.change(screen.getByLabelText('Allocation 2 amount'), { target: { value: '39.4' } });
+    expect(screen.getByTestId('budget-allocated')).toHaveTextContent('Allocated 99.9 of 100 USD');
+    fireEvent.click(screen.getByTestId('budget-save'));
+    expect(await screen.findByTestId('budget-error-allocations')).toHaveTextContent('Allocations add up to 99.9, not the amount 100');
+    expect(sent('createBudget')).toHaveLength(0);
+    fireEvent.change(screen.getByLabelText('Allocation 2 amount'), { target: { value: '39.50' } });
+    expect(screen.getByTestId('budget-allocated')).toHaveAttribute('data-ok', 'true');
+    fireEvent.click(screen.getByTestId('budget-save'));
+    await waitFor(() => expect(sent('createBudget')).toHaveLength(1));
+    const input = (sent('createBudget')[0].variables as { input: Record<string, unknown> }).input;
+    expect(input.scope).toMatchObject({ labels: [{ key: 'team', value: 'core' }] });
+    expect(input.allocations).toEqual([
+      { category: 'api', amount: '60.5' },
+      { category: 'hosting', amount: '39.50' },
+    ]);
+  });
 });

@@ -1,5 +1,5 @@
-import type { Allocation, Budget, BudgetInput, BudgetPeriod, Label, Threshold } from '../../shared/api/types';
-import { compareDecimals } from '../../shared/lib/decimal';
+import type { Budget, BudgetInput, BudgetPeriod, Label, Threshold } from '../../shared/api/types';
+import { compareDecimals, sumDecimals } from '../../shared/lib/decimal';
 import { isPositiveDecimal } from './budgetMath';
 
 /** What the create/edit form edits. Dates are `YYYY-MM-DD` (midnight UTC); empty strings mean "not set". */
@@ -15,10 +15,18 @@ export interface BudgetForm {
   service: string;
   owner: string;
   thresholds: Threshold[];
-  /** Kept unchanged from the edited budget (the form has no editor for them). */
   labels: Label[];
-  allocations: Allocation[];
+  /** Amounts are decimal strings in the budget's currency. */
+  allocations: AllocationRow[];
 }
+
+export interface AllocationRow {
+  category: string;
+  amount: string;
+}
+
+/** Cost categories an allocation can name (the API's category strings). */
+export const CATEGORIES = ['api', 'hosting', 'database', 'third_party', 'other'];
 
 export type FieldKey = 'name' | 'amount' | 'currency' | 'period' | 'customStart' | 'customEnd' | 'scope' | 'thresholds' | 'owner' | 'allocations' | 'form';
 export type FieldErrors = Partial<Record<FieldKey, string>>;
@@ -79,8 +87,8 @@ export function formFromBudget(b: Budget): BudgetForm {
     service: b.scope.service ?? '',
     owner: b.owner ?? '',
     thresholds: b.thresholds.map((t) => ({ ...t })),
-    labels: b.scope.labels,
-    allocations: b.allocations,
+    labels: b.scope.labels.map((l) => ({ ...l })),
+    allocations: b.allocations.map((a) => ({ category: a.category, amount: a.amount.amount })),
   };
 }
 
@@ -112,7 +120,39 @@ export function validateBudgetForm(f: BudgetForm): FieldErrors {
     }
     seen.add(key);
   }
+  const labelError = validateLabels(f.labels);
+  if (labelError) e.scope = labelError;
+  const allocError = allocationSummary(f.allocations, f.amount).error;
+  if (allocError) e.allocations = allocError;
   return e;
+}
+
+/** First problem with the scope labels (empty or duplicate key), or null. */
+export function validateLabels(labels: Label[]): string | null {
+  const seen = new Set<string>();
+  for (const [i, l] of labels.entries()) {
+    const key = l.key.trim();
+    if (!key) return `Label ${i + 1}: key is required`;
+    if (seen.has(key)) return `Label ${i + 1}: key "${key}" is listed twice`;
+    seen.add(key);
+  }
+  return null;
+}
+
+/** Exact sum of the allocations and the first problem with them (bad amount, duplicate category, sum ≠ amount). */
+export function allocationSummary(rows: AllocationRow[], amount: string): { allocated: string; error: string | null } {
+  const valid = rows.filter((r) => isPositiveDecimal(r.amount)).map((r) => r.amount.trim());
+  const allocated = sumDecimals(valid);
+  const seen = new Set<string>();
+  for (const [i, r] of rows.entries()) {
+    if (!CATEGORIES.includes(r.category)) return { allocated, error: `Allocation ${i + 1}: choose a category` };
+    if (!isPositiveDecimal(r.amount)) return { allocated, error: `Allocation ${i + 1}: amount must be a positive decimal number` };
+    if (seen.has(r.category)) return { allocated, error: `Allocation ${i + 1}: category ${r.category} is listed twice` };
+    seen.add(r.category);
+  }
+  if (rows.length && isPositiveDecimal(amount) && compareDecimals(allocated, amount.trim()) !== 0)
+    return { allocated, error: `Allocations add up to ${allocated}, not the amount ${amount.trim()}` };
+  return { allocated, error: null };
 }
 
 const orNull = (s: string) => (s.trim() ? s.trim() : null);
@@ -120,7 +160,7 @@ const orNull = (s: string) => (s.trim() ? s.trim() : null);
 /** The mutation input for a valid form. */
 export function toBudgetInput(f: BudgetForm): BudgetInput {
   const custom = f.period === 'CUSTOM';
-  const scope = { category: orNull(f.category), provider: orNull(f.provider), service: orNull(f.service), labels: f.labels };
+  const scope = { category: orNull(f.category), provider: orNull(f.provider), service: orNull(f.service), labels: f.labels.map((l) => ({ key: l.key.trim(), value: l.value })) };
   return {
     name: f.name.trim(),
     amount: f.amount.trim(),
@@ -130,7 +170,7 @@ export function toBudgetInput(f: BudgetForm): BudgetInput {
     customEnd: custom ? `${f.customEnd}T00:00:00Z` : null,
     scope,
     thresholds: f.thresholds.map((t) => ({ percent: t.percent.trim(), basis: t.basis })),
-    allocations: f.allocations.length ? f.allocations.map((a) => ({ category: a.category, amount: a.amount.amount })) : null,
+    allocations: f.allocations.length ? f.allocations.map((a) => ({ category: a.category, amount: a.amount.trim() })) : null,
     owner: orNull(f.owner),
   };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { emptyForm, fieldFromPath, formFromBudget, toBudgetInput, validateBudgetForm, type BudgetForm } from './budgetForm';
+import { allocationSummary, emptyForm, fieldFromPath, validateLabels, formFromBudget, toBudgetInput, validateBudgetForm, type BudgetForm } from './budgetForm';
 import { BUDGET, m } from './fixtures';
 import { barGeometry, elapsedPercent, formatWindow, isPositiveDecimal, mulDecimals, percentOf, thresholdAmount } from './budgetMath';
 
@@ -128,5 +128,42 @@ describe('budget form', () => {
     const f = formFromBudget(BUDGET);
     expect(f).toMatchObject({ name: 'Cloud', amount: '100', currency: 'USD', category: 'hosting', owner: 'ops', customStart: '' });
     expect(validateBudgetForm(f)).toEqual({});
+  });
+});
+
+describe('labels and allocations', () => {
+  const rows = (...amounts: string[]) => amounts.map((amount, i) => ({ category: ['api', 'hosting', 'database'][i], amount }));
+
+  it('sums allocations exactly', () => {
+    expect(allocationSummary(rows('33.33', '33.33', '33.34'), '100')).toEqual({ allocated: '100', error: null });
+    expect(allocationSummary(rows('0.1', '0.2'), '0.3').error).toBeNull();
+    const short = allocationSummary(rows('33.33', '33.33', '33.33'), '100');
+    expect(short.allocated).toBe('99.99');
+    expect(short.error).toBe('Allocations add up to 99.99, not the amount 100');
+    expect(allocationSummary([], '100')).toEqual({ allocated: '0', error: null });
+  });
+
+  it('rejects duplicate categories and bad amounts', () => {
+    expect(allocationSummary([{ category: 'api', amount: '50' }, { category: 'api', amount: '50' }], '100').error).toBe('Allocation 2: category api is listed twice');
+    expect(allocationSummary([{ category: 'api', amount: 'x' }], '100').error).toBe('Allocation 1: amount must be a positive decimal number');
+    expect(allocationSummary([{ category: 'misc', amount: '100' }], '100').error).toBe('Allocation 1: choose a category');
+  });
+
+  it('names empty and duplicate label keys on the scope', () => {
+    expect(validateLabels([{ key: 'team', value: 'a' }])).toBeNull();
+    expect(validateLabels([{ key: ' ', value: 'a' }])).toBe('Label 1: key is required');
+    expect(validateLabels([{ key: 'team', value: 'a' }, { key: 'team ', value: 'b' }])).toBe('Label 2: key "team" is listed twice');
+    const f: BudgetForm = { ...emptyForm(), name: 'x', amount: '100', labels: [{ key: '', value: 'v' }], allocations: rows('33.33', '33.33', '33.33') };
+    const e = validateBudgetForm(f);
+    expect(e.scope).toBe('Label 1: key is required');
+    expect(e.allocations).toMatch(/99.99/);
+  });
+
+  it('sends edited labels and allocations', () => {
+    const f = formFromBudget({ ...BUDGET, scope: { ...BUDGET.scope, labels: [{ key: 'team', value: 'core' }] }, allocations: [{ category: 'api', amount: m('100') }] });
+    expect(f.allocations).toEqual([{ category: 'api', amount: '100' }]);
+    const input = toBudgetInput({ ...f, labels: [...f.labels, { key: ' env ', value: 'prod' }] });
+    expect(input.scope?.labels).toEqual([{ key: 'team', value: 'core' }, { key: 'env', value: 'prod' }]);
+    expect(input.allocations).toEqual([{ category: 'api', amount: '100' }]);
   });
 });
