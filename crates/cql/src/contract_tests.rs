@@ -4,6 +4,8 @@
 
 use std::sync::Arc;
 
+use scylla::client::session::Session;
+
 use crate::{CqlOptions, CqlStore, Replication, connect, migrate};
 
 pub(crate) fn nodes() -> Vec<String> {
@@ -14,7 +16,8 @@ pub(crate) fn nodes() -> Vec<String> {
         .collect()
 }
 
-pub(crate) async fn fresh_store() -> CqlStore {
+/// A new keyspace with every migration applied, on a new session.
+pub(crate) async fn migrated_keyspace() -> (Arc<Session>, String) {
     let keyspace = format!("cw_test_{}", uuid::Uuid::new_v4().simple());
     let options = CqlOptions {
         nodes: nodes(),
@@ -23,6 +26,21 @@ pub(crate) async fn fresh_store() -> CqlStore {
     };
     let session = Arc::new(connect(&options.nodes).await.expect("connect to CQL"));
     migrate(&session, &options).await.expect("migrate");
+    (session, keyspace)
+}
+
+/// Drops a test keyspace once its test passed: a single dev node (small heap) runs out of
+/// memory with a few dozen leftover keyspaces of ~20 tables each.
+pub(crate) async fn drop_keyspace(store: (Arc<Session>, String)) {
+    let (session, keyspace) = store;
+    let statement = format!("DROP KEYSPACE IF EXISTS {keyspace}");
+    if let Err(e) = session.query_unpaged(statement.as_str(), &[]).await {
+        eprintln!("leaving keyspace {keyspace}: {e}");
+    }
+}
+
+pub(crate) async fn fresh_store() -> CqlStore {
+    let (session, keyspace) = migrated_keyspace().await;
     CqlStore::with_session(session, &keyspace)
         .await
         .expect("open store")

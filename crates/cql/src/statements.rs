@@ -29,7 +29,10 @@ pub struct Statements {
 }
 
 /// Plain reads and upserts: quorum in the local data centre, safe to retry.
-async fn idempotent(session: &Session, cql: String) -> Result<PreparedStatement, CqlError> {
+pub(crate) async fn idempotent(
+    session: &Session,
+    cql: String,
+) -> Result<PreparedStatement, CqlError> {
     let mut p = prepare(session, cql).await?;
     p.set_consistency(Consistency::LocalQuorum);
     p.set_is_idempotent(true);
@@ -38,7 +41,10 @@ async fn idempotent(session: &Session, cql: String) -> Result<PreparedStatement,
 
 /// Lightweight transactions: Paxos in the local data centre; never retried blindly (a retry
 /// of a compare-and-set that did apply would report "not applied").
-async fn conditional(session: &Session, cql: String) -> Result<PreparedStatement, CqlError> {
+pub(crate) async fn conditional(
+    session: &Session,
+    cql: String,
+) -> Result<PreparedStatement, CqlError> {
     let mut p = prepare(session, cql).await?;
     p.set_consistency(Consistency::LocalQuorum);
     p.set_serial_consistency(Some(SerialConsistency::LocalSerial));
@@ -46,7 +52,7 @@ async fn conditional(session: &Session, cql: String) -> Result<PreparedStatement
     Ok(p)
 }
 
-async fn prepare(session: &Session, cql: String) -> Result<PreparedStatement, CqlError> {
+pub(crate) async fn prepare(session: &Session, cql: String) -> Result<PreparedStatement, CqlError> {
     session
         .prepare(cql.as_str())
         .await

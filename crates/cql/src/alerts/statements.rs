@@ -22,39 +22,7 @@ pub(super) struct AlertStatements {
     pub(super) rules: super::rules::RuleStatements,
 }
 
-pub(super) async fn prepare(session: &Session, cql: String) -> Result<PreparedStatement, CqlError> {
-    session
-        .prepare(cql.as_str())
-        .await
-        .map_err(|e| CqlError::Prepare {
-            reason: format!("{e} (has `costwatch migrate --target distributed` run?)"),
-            statement: cql,
-        })
-}
-
-/// Plain reads and upserts: quorum in the local data centre, safe to retry.
-pub(super) async fn idempotent(
-    session: &Session,
-    cql: String,
-) -> Result<PreparedStatement, CqlError> {
-    let mut p = prepare(session, cql).await?;
-    p.set_consistency(Consistency::LocalQuorum);
-    p.set_is_idempotent(true);
-    Ok(p)
-}
-
-/// Lightweight transactions: never retried blindly (a retry of one that applied reports "not
-/// applied").
-pub(super) async fn conditional(
-    session: &Session,
-    cql: String,
-) -> Result<PreparedStatement, CqlError> {
-    let mut p = prepare(session, cql).await?;
-    p.set_consistency(Consistency::LocalQuorum);
-    p.set_serial_consistency(Some(SerialConsistency::LocalSerial));
-    p.set_is_idempotent(false);
-    Ok(p)
-}
+pub(super) use crate::statements::{conditional, idempotent, prepare};
 
 impl AlertStatements {
     pub(super) async fn prepare(session: &Session, ks: &str) -> Result<AlertStatements, CqlError> {

@@ -2,37 +2,10 @@
 
 use scylla::client::session::Session;
 use scylla::statement::prepared::PreparedStatement;
-use scylla::statement::{Consistency, SerialConsistency};
 
 use crate::CqlError;
 
-async fn prepare(session: &Session, cql: String) -> Result<PreparedStatement, CqlError> {
-    session
-        .prepare(cql.as_str())
-        .await
-        .map_err(|e| CqlError::Prepare {
-            reason: format!("{e} (has `costwatch migrate --target distributed` run?)"),
-            statement: cql,
-        })
-}
-
-/// Plain reads and upserts: quorum in the local data centre, safe to retry.
-async fn idempotent(session: &Session, cql: String) -> Result<PreparedStatement, CqlError> {
-    let mut p = prepare(session, cql).await?;
-    p.set_consistency(Consistency::LocalQuorum);
-    p.set_is_idempotent(true);
-    Ok(p)
-}
-
-/// Lightweight transactions: never retried blindly (a retry of one that applied reports "not
-/// applied").
-async fn conditional(session: &Session, cql: String) -> Result<PreparedStatement, CqlError> {
-    let mut p = prepare(session, cql).await?;
-    p.set_consistency(Consistency::LocalQuorum);
-    p.set_serial_consistency(Some(SerialConsistency::LocalSerial));
-    p.set_is_idempotent(false);
-    Ok(p)
-}
+use crate::statements::{conditional, idempotent};
 
 pub(super) struct AnomalyStatements {
     pub(super) select_series: PreparedStatement,

@@ -1,31 +1,15 @@
 use chrono::Duration as ChronoDuration;
 
 use super::*;
-use crate::{Replication, migrate};
 
 pub(crate) async fn fresh_anomaly_store() -> CqlAnomalyStore {
-    let keyspace = format!("cw_test_{}", uuid::Uuid::new_v4().simple());
-    let options = CqlOptions {
-        nodes: crate::contract_tests::nodes(),
-        keyspace: keyspace.clone(),
-        replication: Replication::Simple { factor: 1 },
-    };
-    let session = Arc::new(connect(&options.nodes).await.expect("connect to CQL"));
-    migrate(&session, &options).await.expect("migrate");
+    let (session, keyspace) = crate::contract_tests::migrated_keyspace().await;
     CqlAnomalyStore::with_session(session, &keyspace, Arc::new(LocalAnomalyFeed::default()))
         .await
         .expect("open anomaly store")
 }
 
-/// Drops a test keyspace once its test passed: a single dev node (1 GB heap) runs out of memory
-/// with a few dozen leftover keyspaces of ~20 tables each.
-pub(crate) async fn drop_keyspace(store: (Arc<Session>, String)) {
-    let (session, keyspace) = store;
-    let statement = format!("DROP KEYSPACE IF EXISTS {keyspace}");
-    if let Err(e) = session.query_unpaged(statement.as_str(), &[]).await {
-        eprintln!("leaving keyspace {keyspace}: {e}");
-    }
-}
+pub(crate) use crate::contract_tests::drop_keyspace;
 
 fn handle(store: &CqlAnomalyStore) -> (Arc<Session>, String) {
     (store.session.clone(), store.keyspace.clone())
