@@ -9,7 +9,10 @@ use std::collections::BTreeMap;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
-use crate::money::{Currency, round_computed};
+use crate::money::Currency;
+
+mod book;
+pub use book::{DatedRate, Fixing, MAX_FIXING_AGE_DAYS, RateBook, Rates, total_on};
 
 /// Why an amount could not be computed in the requested currency.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -18,6 +21,11 @@ pub enum FxError {
     Overflow,
     #[error("no exchange rate for {0}; configure it in the fx table")]
     UnknownCurrency(Currency),
+    #[error(
+        "no exchange rate for {0} on {1}: none published in the {days} days before and none in the fx table",
+        days = book::MAX_FIXING_AGE_DAYS
+    )]
+    NoRateOn(Currency, chrono::NaiveDate),
     #[error("fx table: {0}")]
     Invalid(String),
 }
@@ -89,22 +97,25 @@ impl FxRates {
         from: Currency,
         to: Currency,
     ) -> Result<Decimal, FxError> {
+        self.static_fixing(from, to)?.apply(amount)
+    }
+
+    /// The day-independent fixing of a pair in this table.
+    pub(crate) fn static_fixing(&self, from: Currency, to: Currency) -> Result<Fixing, FxError> {
         if from == to {
-            return Ok(amount);
+            return Ok(Fixing::IDENTITY);
         }
-        let f = self
-            .usd_per_unit
-            .get(&from)
-            .ok_or(FxError::UnknownCurrency(from))?;
-        let t = self
-            .usd_per_unit
-            .get(&to)
-            .ok_or(FxError::UnknownCurrency(to))?;
-        let converted = amount
-            .checked_mul(*f)
-            .and_then(|x| x.checked_div(*t))
-            .ok_or(FxError::Overflow)?;
-        Ok(round_computed(converted))
+        let rate = |c: Currency| {
+            self.usd_per_unit
+                .get(&c)
+                .copied()
+                .ok_or(FxError::UnknownCurrency(c))
+        };
+        Ok(Fixing {
+            mul: rate(from)?,
+            div: rate(to)?,
+            published: [None, None],
+        })
     }
 
     /// Converts per-currency exact totals into one currency, converting each total once.

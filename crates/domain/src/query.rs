@@ -2,11 +2,11 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use rust_decimal::{Decimal, RoundingStrategy};
 
 use crate::event::{Category, SubKind};
-use crate::fx::{FxError, FxRates};
+use crate::fx::{FxError, Rates, total_on};
 use crate::money::{Currency, round_computed};
 use crate::rollup::{Granularity, RollupRow, SeriesKey};
 
@@ -60,6 +60,12 @@ pub struct Span {
 /// Covers a range exactly with the fewest, coarsest buckets: at each point, the largest bucket
 /// that starts there and ends inside the range. Consecutive buckets of one granularity merge.
 pub fn cover(range: TimeRange) -> Vec<Span> {
+    cover_at_most(range, Granularity::Month)
+}
+
+/// [`cover`] with buckets no coarser than `coarsest`: dated exchange rates need day buckets,
+/// because a month bucket has no single charge day.
+pub fn cover_at_most(range: TimeRange, coarsest: Granularity) -> Vec<Span> {
     let mut spans: Vec<Span> = Vec::new();
     let mut cur = range.from;
     while cur < range.to {
@@ -70,6 +76,7 @@ pub fn cover(range: TimeRange) -> Vec<Span> {
             Granularity::Minute,
         ]
         .into_iter()
+        .filter(|g| *g <= coarsest)
         .find(|g| g.is_aligned(cur) && g.next_bucket(cur) <= range.to)
         .unwrap_or(Granularity::Minute);
         let next = g.next_bucket(cur);
@@ -147,11 +154,11 @@ impl Filter {
     }
 }
 
-/// Exact per-currency sums.
+/// Exact sums per currency and charge day (the day picks the exchange rate, see `fx`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Sums {
-    pub amount: BTreeMap<Currency, Decimal>,
-    pub billed: BTreeMap<Currency, Decimal>,
+    pub amount: BTreeMap<(Currency, NaiveDate), Decimal>,
+    pub billed: BTreeMap<(Currency, NaiveDate), Decimal>,
     pub events: u64,
 }
 
@@ -159,16 +166,17 @@ impl Sums {
     /// Adds a row exactly; an overflow is an error, never a panic or a silent round.
     pub fn add(&mut self, row: &RollupRow) -> Result<(), FxError> {
         fn add_to(
-            map: &mut BTreeMap<Currency, Decimal>,
-            c: Currency,
+            map: &mut BTreeMap<(Currency, NaiveDate), Decimal>,
+            key: (Currency, NaiveDate),
             d: Decimal,
         ) -> Result<(), FxError> {
-            let cell = map.entry(c).or_default();
+            let cell = map.entry(key).or_default();
             *cell = cell.checked_add(d).ok_or(FxError::Overflow)?;
             Ok(())
         }
-        add_to(&mut self.amount, row.series.currency, row.value.amount)?;
-        add_to(&mut self.billed, row.series.currency, row.value.billed)?;
+        let key = (row.series.currency, row.bucket.date_naive());
+        add_to(&mut self.amount, key, row.value.amount)?;
+        add_to(&mut self.billed, key, row.value.billed)?;
         self.events = self
             .events
             .checked_add(row.value.events)
@@ -184,12 +192,22 @@ impl Sums {
         Ok(s)
     }
 
-    pub fn total(&self, fx: &FxRates, to: Currency) -> Result<Decimal, FxError> {
-        fx.total_in(&self.amount, to)
+    pub fn total(&self, fx: &dyn Rates, to: Currency) -> Result<Decimal, FxError> {
+        total_on(fx, &self.amount, to)
     }
 
-    pub fn billed_total(&self, fx: &FxRates, to: Currency) -> Result<Decimal, FxError> {
-        fx.total_in(&self.billed, to)
+    pub fn billed_total(&self, fx: &dyn Rates, to: Currency) -> Result<Decimal, FxError> {
+        total_on(fx, &self.billed, to)
+    }
+
+    /// Exact totals per currency, unconverted.
+    pub fn per_currency(&self) -> Result<BTreeMap<Currency, Decimal>, FxError> {
+        let mut out: BTreeMap<Currency, Decimal> = BTreeMap::new();
+        for (&(c, _), &a) in &self.amount {
+            let cell = out.entry(c).or_default();
+            *cell = cell.checked_add(a).ok_or(FxError::Overflow)?;
+        }
+        Ok(out)
     }
 }
 
@@ -217,7 +235,7 @@ pub struct Group {
 pub fn breakdown(
     rows: &[RollupRow],
     dims: &[Dimension],
-    fx: &FxRates,
+    fx: &dyn Rates,
     to: Currency,
 ) -> Result<Vec<Group>, FxError> {
     let mut groups: BTreeMap<Vec<String>, Sums> = BTreeMap::new();
@@ -258,13 +276,25 @@ pub struct Point {
 pub fn history(
     rows: &[RollupRow],
     dims: &[Dimension],
-    fx: &FxRates,
+    fx: &dyn Rates,
     to: Currency,
+) -> Result<Vec<Point>, FxError> {
+    history_by(rows, dims, fx, to, |r| r.bucket)
+}
+
+/// [`history`] with rows regrouped into the bucket `bucket_of` gives them (e.g. day rows into
+/// months), each still converted at the rate of its own day.
+pub fn history_by(
+    rows: &[RollupRow],
+    dims: &[Dimension],
+    fx: &dyn Rates,
+    to: Currency,
+    bucket_of: impl Fn(&RollupRow) -> DateTime<Utc>,
 ) -> Result<Vec<Point>, FxError> {
     let mut cells: BTreeMap<(DateTime<Utc>, Vec<String>), Sums> = BTreeMap::new();
     for r in rows {
         let key = dims.iter().map(|d| d.value_of(&r.series)).collect();
-        cells.entry((r.bucket, key)).or_default().add(r)?;
+        cells.entry((bucket_of(r), key)).or_default().add(r)?;
     }
     cells
         .into_iter()
@@ -335,7 +365,7 @@ pub fn summary(
     range: TimeRange,
     current: &[RollupRow],
     previous: &[RollupRow],
-    fx: &FxRates,
+    fx: &dyn Rates,
     to: Currency,
 ) -> Result<Summary, FxError> {
     let now_sums = Sums::of(current)?;

@@ -1,4 +1,5 @@
 use super::*;
+use crate::fx::FxRates;
 use crate::rollup::RollupValue;
 use proptest::prelude::*;
 
