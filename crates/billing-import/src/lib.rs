@@ -1,16 +1,20 @@
 //! Billing-file import: FOCUS 1.0–1.2 (and 1.3 column names) and AWS CUR 2.0 (and legacy CUR)
-//! CSV files, plain or gzip, mapped row by row to Costwatch usage events.
+//! files, CSV (plain or gzip) or Apache Parquet, mapped row by row to Costwatch usage events.
 //!
-//! Pure parsing and mapping: no network. Everything streams from any [`std::io::Read`] one
-//! record at a time, so memory does not grow with the file. Each mapped event is checked with
-//! the same validator the collector runs ([`costwatch_domain::validate::parse_event`]), so a file
-//! that validates here is accepted by `POST /v1/events`.
+//! Pure parsing and mapping: no network. CSV streams from any [`std::io::Read`] one record at a
+//! time; Parquet is read from a file one row group at a time (its rows are rendered as CSV
+//! records, see the `parquet` module), so memory does not grow with the file. Each mapped event
+//! is checked with the same validator the collector runs
+//! ([`costwatch_domain::validate::parse_event`]), so a file that validates here is accepted by
+//! `POST /v1/events`.
 //!
 //! How rows become events is documented in the `focus` and `cur` module comments.
 
 mod cur;
 mod draft;
+pub mod ecb;
 mod focus;
+mod parquet;
 mod reader;
 mod row;
 pub mod source;
@@ -69,4 +73,7 @@ pub enum ImportError {
     Header(Vec<RowError>),
     #[error("neither a default tenant nor a tenant column was given")]
     NoTenant,
+    /// Not Parquet, truncated or corrupt, or using a codec or type this build cannot read.
+    #[error("the file is not readable Parquet: {0}")]
+    Parquet(String),
 }

@@ -1,25 +1,37 @@
-//! Streaming a billing file into validated wire events, one CSV record at a time.
+//! Streaming a billing file into validated wire events, one CSV record at a time (a Parquet row
+//! is first rendered as such a record, see the `parquet` module).
 
+use std::fs::File;
 use std::io::Read;
 
 use serde_json::Value;
 
 use crate::draft::Field;
+use crate::parquet::{ParquetRows, RowProblem};
 use crate::row::{Columns, Row, RowError};
+use crate::source::{BytesRead, Input};
 use crate::{Format, ImportError, ImportOptions, cur, focus};
+
+/// Where the records come from.
+enum Records<R> {
+    Csv {
+        csv: csv::Reader<R>,
+        /// The csv crate counts a CRLF line only when it reads the next record, so its line
+        /// numbers run one behind on CRLF files; this corrects them (0 for LF files).
+        line_offset: u64,
+    },
+    Parquet(Box<ParquetRows>),
+}
 
 /// Yields, per data row, the validated wire event or every problem of that row.
 pub struct EventReader<R: Read> {
     format: Format,
-    csv: csv::Reader<R>,
+    records: Records<R>,
     cols: Columns,
     tenant_column: Option<String>,
     opts: ImportOptions,
     record: csv::StringRecord,
     row: u64,
-    /// The csv crate counts a CRLF line only when it reads the next record, so its line numbers
-    /// run one behind on CRLF files; this corrects them (0 for LF files).
-    line_offset: u64,
     done: bool,
 }
 
@@ -37,9 +49,21 @@ impl<R: Read> EventReader<R> {
             Ok(h) => h.clone(),
             Err(e) => return Err(header_error(e)),
         };
+        // After the header the next record starts on line 2.
+        let line_offset = 2u64.saturating_sub(csv.position().line());
+        Self::with_header(format, &header, Records::Csv { csv, line_offset }, opts)
+    }
+
+    /// Checks the header against the format; a missing mandatory column fails here.
+    fn with_header(
+        format: Format,
+        header: &csv::StringRecord,
+        records: Records<R>,
+        opts: ImportOptions,
+    ) -> Result<Self, ImportError> {
         let cols = match format {
-            Format::Focus => Columns::new(&header, str::to_string),
-            Format::Cur => Columns::new(&header, cur::normalise_column),
+            Format::Focus => Columns::new(header, str::to_string),
+            Format::Cur => Columns::new(header, cur::normalise_column),
         };
         let mut missing = match format {
             Format::Focus => focus::missing_columns(&cols),
@@ -70,12 +94,9 @@ impl<R: Read> EventReader<R> {
                     .collect(),
             ));
         }
-        // After the header the next record starts on line 2.
-        let line_offset = 2u64.saturating_sub(csv.position().line());
         Ok(EventReader {
-            line_offset,
             format,
-            csv,
+            records,
             cols,
             tenant_column,
             opts,
@@ -145,6 +166,44 @@ impl<R: Read> EventReader<R> {
     }
 }
 
+impl EventReader<Box<dyn Read>> {
+    /// Reads an Apache Parquet file (it needs seeking: its schema is in a footer). The footer
+    /// and the header built from its top-level column names are checked here, before any row.
+    pub fn from_parquet(
+        format: Format,
+        file: File,
+        opts: ImportOptions,
+    ) -> Result<Self, ImportError> {
+        Self::parquet(format, file, BytesRead::default(), opts)
+    }
+
+    /// Reads a file opened by [`crate::source::open_any`]: CSV (plain or gzip) or Parquet.
+    pub fn from_input(
+        format: Format,
+        input: Input,
+        opts: ImportOptions,
+    ) -> Result<Self, ImportError> {
+        match input {
+            Input::Stream(reader) => EventReader::new(format, reader, opts),
+            Input::Parquet(file, progress) => Self::parquet(format, file, progress, opts),
+        }
+    }
+
+    fn parquet(
+        format: Format,
+        file: File,
+        progress: BytesRead,
+        opts: ImportOptions,
+    ) -> Result<Self, ImportError> {
+        if opts.tenant.is_none() && opts.tenant_column.is_none() {
+            return Err(ImportError::NoTenant);
+        }
+        let (rows, names) = ParquetRows::open(file, progress)?;
+        let header = csv::StringRecord::from(names);
+        Self::with_header(format, &header, Records::Parquet(Box::new(rows)), opts)
+    }
+}
+
 fn header_error(e: csv::Error) -> ImportError {
     match e.into_kind() {
         csv::ErrorKind::Io(io) => ImportError::Io(io),
@@ -164,9 +223,16 @@ impl<R: Read> Iterator for EventReader<R> {
         if self.done {
             return None;
         }
+        let (csv, line_offset) = match &mut self.records {
+            Records::Csv { csv, line_offset } => (csv, *line_offset),
+            Records::Parquet(rows) => {
+                let outcome = rows.next_record(&mut self.record);
+                return self.parquet_outcome(outcome);
+            }
+        };
         // Where the next record starts (errors do not always carry their record's position).
-        let start_line = self.csv.position().line() + self.line_offset;
-        match self.csv.read_record(&mut self.record) {
+        let start_line = csv.position().line() + line_offset;
+        match csv.read_record(&mut self.record) {
             Ok(false) => {
                 self.done = true;
                 None
@@ -200,6 +266,40 @@ impl<R: Read> Iterator for EventReader<R> {
                 }]))
             }
         }
+    }
+}
+
+impl<R: Read> EventReader<R> {
+    /// A Parquet row's outcome. Its `line` is the line it would have in a CSV export of the same
+    /// data (the header is line 1), as Parquet has no lines.
+    fn parquet_outcome(
+        &mut self,
+        outcome: Option<Result<(), RowProblem>>,
+    ) -> Option<Result<Value, Vec<RowError>>> {
+        let Some(outcome) = outcome else {
+            self.done = true;
+            return None;
+        };
+        self.row += 1;
+        let line = self.row + 1;
+        let error = |column: String, reason: String| RowError {
+            row: self.row,
+            line,
+            column,
+            reason,
+        };
+        Some(match outcome {
+            Ok(()) => self.map_record(line),
+            Err(RowProblem::Values(problems)) => Err(problems
+                .into_iter()
+                .map(|(column, reason)| error(column, reason))
+                .collect()),
+            Err(RowProblem::Fatal(reason)) => {
+                let e = error(String::new(), format!("reading stopped: {reason}"));
+                self.done = true;
+                Err(vec![e])
+            }
+        })
     }
 }
 
