@@ -9,7 +9,6 @@
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 use costwatch_billing_import::source::{self, BytesRead};
@@ -17,18 +16,18 @@ use costwatch_billing_import::{
     EventReader, Format, ImportError, ImportOptions, RowError, ValidationReport,
 };
 use costwatch_domain::TenantId;
+use costwatch_providers::sink::send_batch;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::Value;
 
 /// Errors listed before the rest are only counted.
 const MAX_LISTED_ERRORS: usize = 100;
-const SEND_ATTEMPTS: u32 = 5;
 
 #[derive(Clone, Copy, ValueEnum)]
 pub enum FormatArg {
-    /// FinOps FOCUS 1.0–1.2 CSV (1.3 provider column names accepted)
+    /// FinOps FOCUS 1.0–1.2, CSV or Parquet (1.3 provider column names accepted)
     Focus,
-    /// AWS Cost and Usage Report 2.0 CSV (legacy CUR column names accepted)
+    /// AWS Cost and Usage Report 2.0, CSV or Parquet (legacy CUR column names accepted)
     Cur,
 }
 
@@ -37,7 +36,8 @@ pub struct ImportArgs {
     /// Billing file format.
     #[arg(value_enum)]
     format: FormatArg,
-    /// Billing files: CSV, plain or gzip.
+    /// Billing files: CSV (plain or gzip) or Apache Parquet (Snappy, gzip or
+    /// uncompressed), each recognised by its content, not its name.
     #[arg(required = true)]
     files: Vec<PathBuf>,
     /// Tenant of the rows (of the rows whose tenant column is empty, with --tenant-column).
@@ -180,8 +180,8 @@ struct Opened {
 }
 
 fn open(format: Format, path: &Path, opts: &ImportOptions) -> Result<Opened, FileError> {
-    let (reader, bytes) = source::open(path).map_err(FileError::Open)?;
-    let reader = EventReader::new(format, reader, opts.clone()).map_err(FileError::Import)?;
+    let (input, bytes) = source::open_any(path).map_err(FileError::Open)?;
+    let reader = EventReader::from_input(format, input, opts.clone()).map_err(FileError::Import)?;
     let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
     Ok(Opened {
         reader,
@@ -268,94 +268,4 @@ async fn send_file(
 fn describe(errors: &[RowError]) -> String {
     let listed: Vec<String> = errors.iter().map(RowError::to_string).collect();
     format!("the file changed after validation: {}", listed.join("; "))
-}
-
-/// Sends one batch; a batch over the server's size limit is split in halves and sent again.
-/// Returns the number of events the server acknowledged.
-async fn send_batch(
-    client: &reqwest::Client,
-    url: &str,
-    batch: Vec<Value>,
-    first_row: u64,
-) -> Result<u64, String> {
-    let mut pending = vec![(batch, first_row)];
-    let mut accepted = 0u64;
-    while let Some((events, first)) = pending.pop() {
-        match post(client, url, &events).await? {
-            Posted::Accepted(n) => accepted += n,
-            Posted::TooLarge if events.len() > 1 => {
-                let mut head = events;
-                let tail = head.split_off(head.len() / 2);
-                let tail_first = first + head.len() as u64;
-                pending.push((tail, tail_first));
-                pending.push((head, first));
-            }
-            Posted::TooLarge => {
-                return Err(format!(
-                    "row {first}: one event is larger than the server accepts"
-                ));
-            }
-            Posted::Refused(body) => {
-                return Err(refusal(&body, first));
-            }
-        }
-    }
-    Ok(accepted)
-}
-
-enum Posted {
-    Accepted(u64),
-    TooLarge,
-    Refused(Value),
-}
-
-/// Posts with retries on transport errors and 503 (ids make a retried batch count once).
-async fn post(client: &reqwest::Client, url: &str, events: &[Value]) -> Result<Posted, String> {
-    let mut delay = Duration::from_millis(250);
-    let mut last = String::new();
-    for _ in 0..SEND_ATTEMPTS {
-        match client.post(url).json(events).send().await {
-            Ok(resp) => {
-                let status = resp.status();
-                let body: Value = resp.json().await.unwrap_or(Value::Null);
-                match status.as_u16() {
-                    202 => {
-                        let n = body["accepted"].as_u64().unwrap_or(events.len() as u64);
-                        return Ok(Posted::Accepted(n));
-                    }
-                    413 => return Ok(Posted::TooLarge),
-                    503 => last = format!("server unavailable: {body}"),
-                    _ => {
-                        let mut body = body;
-                        if let Some(obj) = body.as_object_mut() {
-                            obj.insert("status".into(), status.as_u16().into());
-                        }
-                        return Ok(Posted::Refused(body));
-                    }
-                }
-            }
-            Err(e) => last = format!("cannot reach {url}: {e}"),
-        }
-        tokio::time::sleep(delay).await;
-        delay *= 2;
-    }
-    Err(format!("{last} (after {SEND_ATTEMPTS} attempts)"))
-}
-
-/// The server's refusal, with each event error mapped back to its file row.
-fn refusal(body: &Value, first_row: u64) -> String {
-    let mut lines = vec![format!(
-        "the server refused a batch ({}): {}",
-        body["status"],
-        body["error"].as_str().unwrap_or("no reason given")
-    )];
-    for e in body["errors"].as_array().into_iter().flatten() {
-        let row = first_row + e["index"].as_u64().unwrap_or(0);
-        lines.push(format!(
-            "  row {row}: {} {}",
-            e["field"].as_str().unwrap_or(""),
-            e["reason"].as_str().unwrap_or("")
-        ));
-    }
-    lines.join("\n")
 }

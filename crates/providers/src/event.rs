@@ -1,0 +1,290 @@
+//! Building event JSON the way `costwatch-billing-import` does: a billed `cost` as a decimal
+//! string, a deterministic id from the charge's identity, labels, and a check with the
+//! collector's own validator so a mapped event is one `POST /v1/events` accepts.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use costwatch_domain::validate::{MAX_LABEL_VALUE_LEN, MAX_NAME_LEN, parse_decimal, parse_event};
+use costwatch_domain::{Category, SubKind, TenantId};
+use rust_decimal::Decimal;
+use serde_json::value::RawValue;
+use serde_json::{Map, Value, json};
+use uuid::Uuid;
+
+/// Namespace of poller event ids (UUIDv5), fixed forever: changing it would count every charge
+/// polled before a second time.
+const ID_NAMESPACE: Uuid = Uuid::from_u128(0x1b4e_82c9_5f3a_4d6e_a7c0_93d2_e1f4_b508);
+
+/// Placeholder for a name the vendor row does not have (the word billing-import uses too).
+pub(crate) const NONE: &str = "(none)";
+
+/// A decimal from a raw JSON value: a number's own text, or a string's content. The raw text is
+/// used because without serde_json's `arbitrary_precision` a parsed `Number` holding a fraction
+/// is an f64, which cannot hold e.g. 0.1 or 12.345678901234567 exactly.
+pub(crate) fn raw_decimal(raw: &RawValue) -> Result<Option<Decimal>, String> {
+    let text = raw.get().trim();
+    if text == "null" {
+        return Ok(None);
+    }
+    let inner = if text.starts_with('"') {
+        serde_json::from_str::<String>(text).map_err(|e| e.to_string())?
+    } else {
+        text.to_string()
+    };
+    if inner.trim().is_empty() {
+        return Ok(None);
+    }
+    parse_decimal(&inner).map(Some)
+}
+
+/// A string (or the text of a number/bool) from a raw JSON value; `None` for null or "".
+pub(crate) fn raw_text(raw: &RawValue) -> Option<String> {
+    let text = raw.get().trim();
+    if text == "null" {
+        return None;
+    }
+    let s = if text.starts_with('"') {
+        serde_json::from_str::<String>(text).ok()?
+    } else {
+        text.to_string()
+    };
+    (!s.trim().is_empty()).then_some(s)
+}
+
+/// Text fit for an event name or label: control characters become spaces, at most `max` chars.
+pub(crate) fn fit(value: &str, max: usize) -> String {
+    value
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(max)
+        .collect()
+}
+
+/// Category (and sub-kind when the name says it) from a vendor's service or product name.
+pub(crate) fn classify(name: &str) -> (Category, Option<SubKind>) {
+    let n = name.to_ascii_lowercase();
+    let has = |words: &[&str]| words.iter().any(|w| n.contains(w));
+    if has(&["tax"]) {
+        (Category::Other, None)
+    } else if has(&["cdn", "front door", "content delivery"]) {
+        (Category::Hosting, Some(SubKind::Cdn))
+    } else if has(&[
+        "sql",
+        "database",
+        "cosmos",
+        "redis",
+        "bigquery",
+        "spanner",
+        "bigtable",
+        "firestore",
+        "datastore",
+        "memorystore",
+        "postgres",
+        "mysql",
+        "mongodb",
+        "kafka",
+        "opensearch",
+    ]) {
+        (Category::Database, None)
+    } else if has(&[
+        "storage", "spaces", "volume", "snapshot", "backup", "registry", "disk",
+    ]) {
+        (Category::Hosting, Some(SubKind::Storage))
+    } else if has(&[
+        "bandwidth",
+        "network",
+        "load balancer",
+        "floating ip",
+        "reserved ip",
+        "ip address",
+        "dns",
+        "vpn",
+        "nat gateway",
+        "firewall",
+    ]) {
+        (Category::Hosting, Some(SubKind::Network))
+    } else if has(&[
+        "virtual machine",
+        "compute",
+        "droplet",
+        "kubernetes",
+        "app service",
+        "functions",
+        "cloud run",
+        "container",
+        "app engine",
+        "app platform",
+        "batch",
+    ]) {
+        (Category::Hosting, Some(SubKind::Compute))
+    } else if has(&[
+        "api",
+        "cognitive",
+        "openai",
+        "vertex",
+        "machine learning",
+        "gen ai",
+        "gemini",
+        "service bus",
+        "event hub",
+        "pub/sub",
+        "logic apps",
+        "translation",
+        "speech",
+        "vision",
+    ]) {
+        (Category::Api, None)
+    } else if has(&["marketplace", "third party", "third-party"]) {
+        (Category::ThirdParty, None)
+    } else {
+        (Category::Other, None)
+    }
+}
+
+/// The identity of a charge: named values. The same charge fetched again (another run, an
+/// overlapping window, a re-issued invoice) hashes to the same event id.
+#[derive(Debug, Default)]
+pub(crate) struct Identity(String);
+
+impl Identity {
+    pub fn text(&mut self, name: &str, value: Option<&str>) {
+        // Unit and record separators do not occur in the vendors' names.
+        self.0.push_str(name);
+        self.0.push('\u{1f}');
+        self.0.push_str(value.unwrap_or(""));
+        self.0.push('\u{1e}');
+    }
+
+    /// The identity text so far (to count identical charges).
+    pub fn key(&self) -> String {
+        self.0.clone()
+    }
+
+    pub fn event_id(&self, prefix: &str) -> String {
+        format!(
+            "{prefix}-{}",
+            Uuid::new_v5(&ID_NAMESPACE, self.0.as_bytes()).hyphenated()
+        )
+    }
+}
+
+/// An event before validation.
+#[derive(Debug)]
+pub(crate) struct Draft {
+    pub id: String,
+    pub timestamp: DateTime<Utc>,
+    pub category: Category,
+    pub sub_kind: Option<SubKind>,
+    pub provider: &'static str,
+    pub service: String,
+    pub resource: String,
+    pub metric: String,
+    pub unit: String,
+    pub quantity: Decimal,
+    pub cost: Decimal,
+    pub currency: String,
+    pub labels: BTreeMap<String, String>,
+}
+
+impl Draft {
+    pub fn label(&mut self, key: &str, value: Option<&str>) {
+        if let Some(v) = value.filter(|v| !v.trim().is_empty()) {
+            self.labels
+                .insert(key.to_string(), fit(v, MAX_LABEL_VALUE_LEN));
+        }
+    }
+
+    /// The wire event, checked by the collector's own validator.
+    pub fn finish(self, tenant: &TenantId, now: DateTime<Utc>) -> Result<Value, String> {
+        let name = |s: &str| {
+            let s = fit(s, MAX_NAME_LEN);
+            if s.trim().is_empty() {
+                NONE.to_string()
+            } else {
+                s
+            }
+        };
+        let labels: Map<String, Value> = self
+            .labels
+            .into_iter()
+            .map(|(k, v)| (k, Value::String(v)))
+            .collect();
+        let mut event = json!({
+            "id": self.id,
+            "tenant": tenant.as_str(),
+            "timestamp": self.timestamp.to_rfc3339_opts(SecondsFormat::AutoSi, true),
+            "category": self.category.as_str(),
+            "provider": self.provider,
+            "service": name(&self.service),
+            "resource": name(&self.resource),
+            "metric": name(&self.metric),
+            "quantity": self.quantity.normalize().to_string(),
+            "unit": name(&self.unit),
+            "cost": { "amount": self.cost.to_string(), "currency": self.currency },
+            "labels": labels,
+        });
+        if let (Some(k), Some(obj)) = (self.sub_kind, event.as_object_mut()) {
+            obj.insert("subKind".into(), Value::String(k.as_str().into()));
+        }
+        match parse_event(0, &event, now) {
+            Ok(parsed) => {
+                if let Some(obj) = event.as_object_mut() {
+                    obj.insert("subKind".into(), parsed.sub_kind.as_str().into());
+                }
+                Ok(event)
+            }
+            Err(errors) => Err(errors
+                .iter()
+                .map(|e| format!("{} {}", e.field, e.reason))
+                .collect::<Vec<_>>()
+                .join("; ")),
+        }
+    }
+}
+
+/// Midnight UTC of a day.
+pub(crate) fn day_start(day: NaiveDate) -> DateTime<Utc> {
+    day.and_time(chrono::NaiveTime::MIN).and_utc()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw(s: &str) -> Box<RawValue> {
+        RawValue::from_string(s.to_string()).unwrap_or_else(|_| panic!("bad json {s}"))
+    }
+
+    #[test]
+    fn decimals_come_from_the_raw_text_exactly() {
+        let d = |s: &str| raw_decimal(&raw(s));
+        assert_eq!(
+            d("12.345678901234567891"),
+            Ok(Some("12.345678901234567891".parse().unwrap_or_default()))
+        );
+        assert_eq!(
+            d("0.1").map(|o| o.map(|x| x.to_string())),
+            Ok(Some("0.1".into()))
+        );
+        assert_eq!(
+            d("\"34.45\"").map(|o| o.map(|x| x.to_string())),
+            Ok(Some("34.45".into()))
+        );
+        assert_eq!(
+            d("1.5E-05").map(|o| o.map(|x| x.to_string())),
+            Ok(Some("0.000015".into()))
+        );
+        assert_eq!(d("null"), Ok(None));
+        assert!(d("\"abc\"").is_err());
+    }
+
+    #[test]
+    fn names_classify() {
+        assert_eq!(classify("Virtual Machines").0, Category::Hosting);
+        assert_eq!(classify("Azure Cosmos DB").0, Category::Database);
+        assert_eq!(classify("Cloud CDN").1, Some(SubKind::Cdn));
+        assert_eq!(classify("Taxes").0, Category::Other);
+        assert_eq!(classify("Spaces Subscription").1, Some(SubKind::Storage));
+    }
+}
