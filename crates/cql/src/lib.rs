@@ -15,6 +15,7 @@
 mod alerts;
 mod anomalies;
 mod commit;
+mod fx;
 mod migrate;
 mod statements;
 mod store;
@@ -28,6 +29,7 @@ use scylla::client::session_builder::SessionBuilder;
 
 pub use alerts::CqlAlertStore;
 pub use anomalies::{Announce, AnomalyFeed, AnomalyStream, CqlAnomalyStore, LocalAnomalyFeed};
+pub use fx::CqlFxRates;
 pub use migrate::{MIGRATIONS, MigrateError, migrate};
 pub use store::CqlStore;
 

@@ -25,6 +25,7 @@ pub const MIGRATIONS: &[(i32, &str, &str)] = &[
         "003_anomalies",
         include_str!("../../../schemas/cql/003_anomalies.cql"),
     ),
+    (4, "004_fx", include_str!("../../../schemas/cql/004_fx.cql")),
 ];
 
 #[derive(Debug, thiserror::Error)]

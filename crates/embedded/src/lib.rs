@@ -5,12 +5,14 @@
 mod alerts;
 mod anomalies;
 mod db;
+mod fx;
 mod log;
 mod store;
 mod updates;
 
 pub use alerts::{BroadcastAlerts, SqliteAlertStore};
 pub use anomalies::SqliteAnomalyStore;
+pub use fx::SqliteFxRates;
 pub use log::SqliteLog;
 pub use store::SqliteStore;
 pub use updates::BroadcastUpdates;

@@ -7,9 +7,12 @@ pub mod anomalies;
 pub mod anomaly_contract;
 pub mod bus;
 pub mod contract;
+pub mod fx;
+pub mod fx_contract;
 pub mod store;
 
 pub use alerts::{AlertStore, AlertStream, DeliveryRecord, DeliveryView, Outboxed};
 pub use anomalies::{AnomalyRecord, AnomalyStore, Feedback, SeriesState, anomaly_id};
 pub use bus::{BusError, CostUpdate, CostUpdates, DeadLetterLog, LogRecord, UsageLog};
+pub use fx::FxRateStore;
 pub use store::{Commit, CostStore, DeadLetter, StoreError};

@@ -8,7 +8,9 @@ use costwatch::distributed::{self, DistributedConfig, Role};
 use costwatch::{Platform, UpConfig};
 use figment::providers::Serialized;
 
+mod fx;
 mod import;
+mod poll;
 
 #[derive(Parser)]
 #[command(
@@ -29,6 +31,12 @@ enum Command {
     Migrate(MigrateArgs),
     /// Import billing files (FOCUS or AWS CUR CSV, plain or gzip) into a running Costwatch.
     Import(import::ImportArgs),
+    /// Poll a cloud billing API (Azure Cost Management, DigitalOcean invoices, BigQuery billing
+    /// export) into a running Costwatch.
+    Poll(poll::PollArgs),
+    /// Exchange rates: import the ECB euro reference rates into a running Costwatch.
+    #[command(subcommand)]
+    Fx(fx::FxCommand),
     /// Distributed mode: the collector service (ingest over HTTP and gRPC → Kafka).
     Collector(ServiceArgs),
     /// Distributed mode: the cost aggregator (Kafka → CQL projections, cost updates).
@@ -248,6 +256,8 @@ async fn main() -> ExitCode {
     let code = match cli.command {
         Command::Up(args) => up(args).await,
         Command::Import(args) => import::run(args).await,
+        Command::Poll(args) => poll::run(args).await,
+        Command::Fx(command) => fx::run(command).await,
         Command::Migrate(args) => migrate(args).await,
         Command::Collector(args) => run_service(Role::Collector, args).await,
         Command::Aggregator(args) => run_service(Role::Aggregator, args).await,

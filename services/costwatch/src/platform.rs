@@ -10,7 +10,7 @@ use costwatch_aggregator::Aggregator;
 use costwatch_collector::{IngestLimits, Ingestor};
 use costwatch_domain::RateCard;
 use costwatch_domain::fx::FxRates;
-use costwatch_embedded::{BroadcastUpdates, SqliteLog, SqliteStore};
+use costwatch_embedded::{BroadcastUpdates, SqliteFxRates, SqliteLog, SqliteStore};
 use costwatch_ports::{CostStore, CostUpdates, UsageLog};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
@@ -112,6 +112,9 @@ impl Platform {
                 store: store.clone(),
                 updates,
                 fx,
+                fx_rates: Some(Arc::new(SqliteFxRates::open(
+                    &cfg.data_dir.join("fx.sqlite"),
+                )?)),
                 default_currency,
             },
             anomalies,

@@ -3,6 +3,7 @@
 //! OpenAPI document (`/api/openapi.json`), all answered by one query layer ([`queries`]) over the
 //! [`CostStore`], so GraphQL and REST serve identical numbers.
 
+pub mod fx_rates;
 pub mod graphql;
 pub mod grpc;
 pub mod openapi;
@@ -10,6 +11,7 @@ mod openapi_budgets;
 pub mod queries;
 pub mod rest;
 pub mod rest_budgets;
+pub mod rest_fx;
 pub mod views;
 
 use std::sync::Arc;
@@ -22,9 +24,10 @@ use axum::routing::get;
 use axum::{Json, Router};
 use costwatch_domain::Currency;
 use costwatch_domain::fx::FxRates;
-use costwatch_ports::{CostStore, CostUpdates};
+use costwatch_ports::{CostStore, CostUpdates, FxRateStore};
 use tower_http::limit::RequestBodyLimitLayer;
 
+use crate::fx_rates::FxRatesApi;
 use crate::graphql::CostSchema;
 use crate::queries::CostQueries;
 
@@ -80,20 +83,35 @@ pub struct GatewayState {
     pub alerting: Option<Arc<Alerting>>,
     pub store: Arc<dyn CostStore>,
     pub updates: Arc<dyn CostUpdates>,
-    /// Rates for converting totals into the requested currency.
+    /// Reference rates for converting totals into the requested currency.
     pub fx: FxRates,
+    /// Dated rates (the rate of the charge day), where the deployment stores them.
+    pub fx_rates: Option<Arc<dyn FxRateStore>>,
     /// The currency of answers that do not ask for one.
     pub default_currency: Currency,
 }
 
 /// The GraphQL schema over `state` (for embedding or executing directly).
 pub fn schema(state: &GatewayState) -> CostSchema {
-    let queries = Arc::new(CostQueries::new(
+    graphql::schema_with(
+        cost_queries(state),
+        state.updates.clone(),
+        state.alerting.clone(),
+        None,
+        state.fx_rates.clone().map(FxRatesApi::new),
+    )
+}
+
+fn cost_queries(state: &GatewayState) -> Arc<CostQueries> {
+    let q = CostQueries::new(
         state.store.clone(),
         state.fx.clone(),
         state.default_currency,
-    ));
-    graphql::schema(queries, state.updates.clone(), state.alerting.clone())
+    );
+    Arc::new(match &state.fx_rates {
+        Some(rates) => q.with_rates(rates.clone()),
+        None => q,
+    })
 }
 
 /// Every gateway route, with its state applied: ready to merge or serve.
@@ -103,16 +121,14 @@ pub fn router(state: GatewayState) -> Router {
 
 /// [`router`], also serving the anomaly detector's results when its store is given.
 pub fn router_with_anomalies(state: GatewayState, anomalies: Option<graphql::Anomalies>) -> Router {
-    let queries = Arc::new(CostQueries::new(
-        state.store,
-        state.fx,
-        state.default_currency,
-    ));
-    let schema = graphql::schema_with_anomalies(
+    let queries = cost_queries(&state);
+    let fx = state.fx_rates.clone().map(FxRatesApi::new);
+    let schema = graphql::schema_with(
         queries.clone(),
         state.updates,
         state.alerting.clone(),
         anomalies,
+        fx.clone(),
     );
     Router::new()
         .route(
@@ -126,6 +142,7 @@ pub fn router_with_anomalies(state: GatewayState, anomalies: Option<graphql::Ano
         .route(OPENAPI_PATH, get(|| async { Json(openapi::document()) }))
         .merge(rest::routes(queries))
         .merge(rest_budgets::routes(state.alerting))
+        .merge(rest_fx::routes(fx))
 }
 
 /// The GraphQL SDL of the schema (checked in at `schemas/graphql/schema.graphql`).

@@ -6,12 +6,12 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
-use costwatch_domain::fx::{FxError, FxRates};
+use costwatch_domain::fx::{FxError, FxRates, MAX_FIXING_AGE_DAYS, RateBook};
 use costwatch_domain::query::{
-    self, Dimension, Filter, Sums, TimeRange, cover, month_to_date, project_month_end,
+    self, Dimension, Filter, Sums, TimeRange, cover_at_most, month_to_date, project_month_end,
 };
 use costwatch_domain::{Currency, Granularity, RollupRow, TenantId};
-use costwatch_ports::{CostStore, StoreError};
+use costwatch_ports::{CostStore, FxRateStore, StoreError};
 use futures::future::try_join_all;
 
 use crate::views::{CostGroup, CostPoint, CostSummary};
@@ -183,11 +183,15 @@ pub fn check_buckets(range: TimeRange, g: Granularity) -> Result<(), QueryError>
     Ok(())
 }
 
-/// Runs a pure domain computation. Decimal arithmetic panics on overflow (amounts beyond 28
-/// significant digits); that becomes an error instead of a dropped connection.
-/// Runs a pure computation over amounts; its errors (no exchange rate, overflow) are internal.
+/// Runs a pure computation over amounts. A missing exchange rate is named against the
+/// `currency` argument (the caller can pick another or add the rate); overflow is internal.
 fn compute<T>(f: impl FnOnce() -> Result<T, FxError>) -> Result<T, QueryError> {
-    f().map_err(|e| QueryError::Internal(e.to_string()))
+    f().map_err(|e| match e {
+        FxError::UnknownCurrency(_) | FxError::NoRateOn(..) => {
+            QueryError::bad("currency", e.to_string())
+        }
+        other => QueryError::Internal(other.to_string()),
+    })
 }
 
 /// Cost queries over a [`CostStore`].
@@ -195,6 +199,8 @@ fn compute<T>(f: impl FnOnce() -> Result<T, FxError>) -> Result<T, QueryError> {
 pub struct CostQueries {
     store: Arc<dyn CostStore>,
     fx: FxRates,
+    /// Dated rates (the rate of the charge day); without them the reference table applies.
+    rates: Option<Arc<dyn FxRateStore>>,
     default_currency: Currency,
 }
 
@@ -203,7 +209,36 @@ impl CostQueries {
         CostQueries {
             store,
             fx,
+            rates: None,
             default_currency,
+        }
+    }
+
+    /// Converts with the dated rates of `rates` (falling back to the reference table).
+    pub fn with_rates(mut self, rates: Arc<dyn FxRateStore>) -> CostQueries {
+        self.rates = Some(rates);
+        self
+    }
+
+    /// The rates that may apply to charges inside `range`: its days plus the look-back.
+    pub async fn book(&self, range: TimeRange) -> Result<RateBook, QueryError> {
+        let Some(store) = &self.rates else {
+            return Ok(RateBook::new(self.fx.clone(), []));
+        };
+        let from = range.from.date_naive() - Duration::days(MAX_FIXING_AGE_DAYS);
+        let rates = store
+            .rates(from, range.to.date_naive())
+            .await
+            .map_err(unavailable)?;
+        Ok(RateBook::new(self.fx.clone(), rates))
+    }
+
+    /// The coarsest bucket whose rows still have one charge day when rates are dated.
+    fn coarsest(book: &RateBook) -> Granularity {
+        if book.is_dated() {
+            Granularity::Day
+        } else {
+            Granularity::Month
         }
     }
 
@@ -217,7 +252,8 @@ impl CostQueries {
             .map_err(|e: costwatch_domain::money::CurrencyError| {
                 QueryError::bad("currency", e.to_string())
             })?;
-        if !self.fx.supports(c) {
+        // With dated rates any currency may have fixings; a missing one is named per day.
+        if self.rates.is_none() && !self.fx.supports(c) {
             let known: Vec<String> = self.fx.currencies().map(|c| c.to_string()).collect();
             return Err(QueryError::bad(
                 "currency",
@@ -230,14 +266,17 @@ impl CostQueries {
         Ok(c)
     }
 
-    /// The tenant's rows inside `range`, read with the coarsest exact buckets ([`cover`]).
+    /// The tenant's rows inside `range`, read with the coarsest exact buckets
+    /// ([`cover_at_most`]) that `book` can convert.
     pub async fn covered_rows(
         &self,
         tenant: &TenantId,
         range: TimeRange,
         filter: &Filter,
+        book: &RateBook,
     ) -> Result<Vec<RollupRow>, QueryError> {
-        let reads = cover(range).into_iter().map(|span| {
+        let coarsest = Self::coarsest(book);
+        let reads = cover_at_most(range, coarsest).into_iter().map(|span| {
             self.store
                 .rollups(tenant.as_str(), span.granularity, span.from, span.to)
         });
@@ -261,21 +300,26 @@ impl CostQueries {
     ) -> Result<CostSummary, QueryError> {
         let all = Filter::default();
         let mtd = month_to_date(now);
+        let span = TimeRange {
+            from: range.previous().from.min(mtd.from),
+            to: range.to.max(mtd.to),
+        };
+        let book = self.book(span).await?;
         let (current, previous, mtd_rows) = futures::try_join!(
-            self.covered_rows(tenant, range, &all),
-            self.covered_rows(tenant, range.previous(), &all),
+            self.covered_rows(tenant, range, &all, &book),
+            self.covered_rows(tenant, range.previous(), &all, &book),
             async {
                 if mtd == range {
                     Ok(None)
                 } else {
-                    self.covered_rows(tenant, mtd, &all).await.map(Some)
+                    self.covered_rows(tenant, mtd, &all, &book).await.map(Some)
                 }
             },
         )?;
-        let summary = compute(|| query::summary(range, &current, &previous, &self.fx, currency))?;
+        let summary = compute(|| query::summary(range, &current, &previous, &book, currency))?;
         let mtd_total = match mtd_rows {
             None => summary.total,
-            Some(rows) => compute(|| Sums::of(&rows)?.total(&self.fx, currency))?,
+            Some(rows) => compute(|| Sums::of(&rows)?.total(&book, currency))?,
         };
         let projected = compute(|| Ok(project_month_end(mtd_total, now)))?;
         Ok(CostSummary::new(tenant.as_str(), range, summary, projected))
@@ -290,8 +334,9 @@ impl CostQueries {
         filter: &Filter,
         currency: Currency,
     ) -> Result<Vec<CostGroup>, QueryError> {
-        let rows = self.covered_rows(tenant, range, filter).await?;
-        let groups = compute(|| query::breakdown(&rows, dims, &self.fx, currency))?;
+        let book = self.book(range).await?;
+        let rows = self.covered_rows(tenant, range, filter, &book).await?;
+        let groups = compute(|| query::breakdown(&rows, dims, &book, currency))?;
         Ok(groups
             .into_iter()
             .map(|g| CostGroup::new(g, currency))
@@ -310,21 +355,24 @@ impl CostQueries {
         currency: Currency,
     ) -> Result<Vec<CostPoint>, QueryError> {
         check_buckets(range, granularity)?;
+        let from = granularity.bucket_start(range.from);
+        let book = self.book(TimeRange { from, to: range.to }).await?;
+        // Month buckets span many charge days: with dated rates, read days and regroup.
+        let read_as = granularity.min(Self::coarsest(&book));
         let rows = self
             .store
-            .rollups(
-                tenant.as_str(),
-                granularity,
-                granularity.bucket_start(range.from),
-                range.to,
-            )
+            .rollups(tenant.as_str(), read_as, from, range.to)
             .await
             .map_err(unavailable)?;
         let rows: Vec<RollupRow> = rows
             .into_iter()
             .filter(|r| r.series.tenant == tenant.as_str() && filter.matches(&r.series))
             .collect();
-        let points = compute(|| query::history(&rows, dims, &self.fx, currency))?;
+        let points = compute(|| {
+            query::history_by(&rows, dims, &book, currency, |r| {
+                granularity.bucket_start(r.bucket)
+            })
+        })?;
         Ok(points
             .into_iter()
             .map(|p| CostPoint::new(p, currency))

@@ -62,11 +62,11 @@ impl IntoResponse for ApiError {
     }
 }
 
-type Params = BTreeMap<String, String>;
+pub(crate) type Params = BTreeMap<String, String>;
 
 /// The query parameters, refusing unknown ones (a misspelt `tenat` must not silently mean "no
 /// tenant").
-fn params(
+pub(crate) fn params(
     raw: Result<Query<Params>, QueryRejection>,
     allowed: &[&str],
 ) -> Result<Params, QueryError> {
@@ -80,7 +80,7 @@ fn params(
     Ok(p)
 }
 
-fn required<'a>(p: &'a Params, name: &str) -> Result<&'a str, QueryError> {
+pub(crate) fn required<'a>(p: &'a Params, name: &str) -> Result<&'a str, QueryError> {
     p.get(name)
         .map(String::as_str)
         .ok_or_else(|| QueryError::bad(name, "is required"))

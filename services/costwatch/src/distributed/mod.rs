@@ -11,11 +11,11 @@ use std::sync::Arc;
 use anyhow::Context;
 use costwatch_aggregator::Aggregator;
 use costwatch_collector::{IngestLimits, Ingestor};
-use costwatch_cql::CqlStore;
+use costwatch_cql::{CqlFxRates, CqlStore};
 use costwatch_kafka::{
     KafkaCostUpdates, KafkaDeadLetters, KafkaOptions, KafkaUsageLog, ensure_topic,
 };
-use costwatch_ports::{CostStore, CostUpdates, UsageLog};
+use costwatch_ports::{CostStore, CostUpdates, FxRateStore, UsageLog};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
@@ -124,6 +124,14 @@ async fn store(cfg: &DistributedConfig) -> anyhow::Result<Arc<dyn CostStore>> {
     Ok(Arc::new(store))
 }
 
+async fn fx_rates(cfg: &DistributedConfig) -> anyhow::Result<Arc<dyn FxRateStore>> {
+    let options = cfg.cql_options().map_err(anyhow::Error::msg)?;
+    let rates = CqlFxRates::open(&options)
+        .await
+        .with_context(|| format!("cql_nodes {}: keyspace {}", cfg.cql_nodes, cfg.keyspace))?;
+    Ok(Arc::new(rates))
+}
+
 async fn updates(cfg: &DistributedConfig) -> anyhow::Result<Arc<dyn CostUpdates>> {
     let updates = KafkaCostUpdates::connect(&cfg.kafka_brokers, &cfg.updates_topic)
         .await
@@ -194,6 +202,7 @@ pub async fn start(role: Role, cfg: DistributedConfig) -> anyhow::Result<Service
                     store,
                     updates,
                     fx: load_fx(cfg.fx.as_deref())?,
+                    fx_rates: Some(fx_rates(&cfg).await?),
                     default_currency: cfg
                         .default_currency
                         .parse()

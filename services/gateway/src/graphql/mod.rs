@@ -6,6 +6,7 @@ mod budget_root;
 mod budget_types;
 mod digest_types;
 mod forecast_root;
+mod fx_root;
 mod inputs;
 mod limits;
 mod query;
@@ -23,6 +24,7 @@ pub use budget_root::{AlertSubscription, BudgetMutation, BudgetQuery};
 pub use budget_types::{AlertGql, AlertState, BudgetGql, BudgetInput};
 pub use digest_types::{CostDigest, DigestQuery};
 pub use forecast_root::{CostForecast, ForecastQuery};
+pub use fx_root::{ExchangeRateGql, FxMutation, FxQuery};
 pub use inputs::{CostFilterInput, Dimension, Granularity, LabelInput, TimeRangeInput};
 pub use limits::{MAX_COMPLEXITY, MAX_DEPTH, MAX_INTROSPECTION_DEPTH};
 pub use query::CostQuery;
@@ -40,11 +42,12 @@ pub struct QueryRoot(
     AnomalyQuery,
     DigestQuery,
     ForecastQuery,
+    FxQuery,
 );
 
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]
-pub struct MutationRoot(BudgetMutation, RulesMutation, AnomalyMutation);
+pub struct MutationRoot(BudgetMutation, RulesMutation, AnomalyMutation, FxMutation);
 
 #[derive(MergedSubscription, Default)]
 #[graphql(name = "Subscription")]
@@ -84,7 +87,21 @@ pub fn schema_with_anomalies(
     alerting: Option<Arc<crate::Alerting>>,
     anomalies: Option<Anomalies>,
 ) -> CostSchema {
+    schema_with(queries, updates, alerting, anomalies, None)
+}
+
+/// [`schema_with_anomalies`], also serving stored exchange rates when `fx` is given.
+pub fn schema_with(
+    queries: Arc<CostQueries>,
+    updates: Arc<dyn CostUpdates>,
+    alerting: Option<Arc<crate::Alerting>>,
+    anomalies: Option<Anomalies>,
+    fx: Option<crate::fx_rates::FxRatesApi>,
+) -> CostSchema {
     let mut b = builder().data(queries).data(updates);
+    if let Some(fx) = fx {
+        b = b.data(fx);
+    }
     if let Some(a) = alerting {
         b = b.data(a);
     }

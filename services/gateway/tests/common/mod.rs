@@ -216,6 +216,7 @@ pub fn state(store: &FakeStore, updates: &FakeUpdates) -> GatewayState {
         store: Arc::new(store.clone()),
         updates: Arc::new(updates.clone()),
         fx: FxRates::default(),
+        fx_rates: None,
         default_currency: Currency::USD,
     }
 }
