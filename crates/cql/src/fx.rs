@@ -6,6 +6,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
 use costwatch_domain::fx::DatedRate;
+use costwatch_ports::fx::decode_rate;
 use costwatch_ports::{FxRateStore, StoreError};
 use futures::TryStreamExt;
 use scylla::client::session::Session;
@@ -70,32 +71,17 @@ impl CqlFxRates {
     }
 }
 
-fn corrupt(reason: String) -> StoreError {
-    StoreError::Corrupt {
-        table: TABLE,
-        reason,
-    }
-}
-
 type RawRate = (String, String, String, String, CqlTimestamp);
 
 fn decode((day, currency, per_eur, source, fetched_at): RawRate) -> Result<DatedRate, StoreError> {
-    Ok(DatedRate {
-        day: day
-            .parse()
-            .map_err(|e| corrupt(format!("day {day:?}: {e}")))?,
-        currency: currency
-            .parse()
-            .map_err(|e| corrupt(format!("currency {currency:?}: {e}")))?,
-        per_eur: per_eur
-            .parse()
-            .map_err(|e| corrupt(format!("per_eur {per_eur:?}: {e}")))?,
-        source,
-        fetched_at: Utc
-            .timestamp_millis_opt(fetched_at.0)
-            .single()
-            .ok_or_else(|| corrupt(format!("fetched_at {} out of range", fetched_at.0)))?,
-    })
+    let fetched_at = Utc
+        .timestamp_millis_opt(fetched_at.0)
+        .single()
+        .ok_or_else(|| StoreError::Corrupt {
+            table: TABLE,
+            reason: format!("fetched_at {} out of range", fetched_at.0),
+        })?;
+    decode_rate(TABLE, &day, &currency, &per_eur, source, fetched_at)
 }
 
 fn millis(t: DateTime<Utc>) -> CqlTimestamp {

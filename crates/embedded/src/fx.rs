@@ -5,6 +5,7 @@ use std::path::Path;
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use costwatch_domain::fx::DatedRate;
+use costwatch_ports::fx::decode_rate;
 use costwatch_ports::{FxRateStore, StoreError};
 use rusqlite::params;
 
@@ -26,31 +27,16 @@ impl SqliteFxRates {
     }
 }
 
-fn corrupt(reason: String) -> StoreError {
-    StoreError::Corrupt {
-        table: TABLE,
-        reason,
-    }
-}
-
 type RawRate = (String, String, String, String, String);
 
 fn decode((day, currency, per_eur, source, fetched_at): RawRate) -> Result<DatedRate, StoreError> {
-    Ok(DatedRate {
-        day: day
-            .parse()
-            .map_err(|e| corrupt(format!("day {day:?}: {e}")))?,
-        currency: currency
-            .parse()
-            .map_err(|e| corrupt(format!("currency {currency:?}: {e}")))?,
-        per_eur: per_eur
-            .parse()
-            .map_err(|e| corrupt(format!("per_eur {per_eur:?}: {e}")))?,
-        source,
-        fetched_at: DateTime::parse_from_rfc3339(&fetched_at)
-            .map(|t| t.with_timezone(&Utc))
-            .map_err(|e| corrupt(format!("fetched_at {fetched_at:?}: {e}")))?,
-    })
+    let fetched_at = DateTime::parse_from_rfc3339(&fetched_at)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| StoreError::Corrupt {
+            table: TABLE,
+            reason: format!("fetched_at {fetched_at:?}: {e}"),
+        })?;
+    decode_rate(TABLE, &day, &currency, &per_eur, source, fetched_at)
 }
 
 #[async_trait]

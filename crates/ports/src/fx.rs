@@ -4,10 +4,41 @@
 //! tenant: a fixing is the same fact for everybody, and no tenant's data is in it.
 
 use async_trait::async_trait;
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use costwatch_domain::fx::DatedRate;
 
 use crate::StoreError;
+
+/// A stored rate from its text columns (both adapters keep day, currency and rate as text, so a
+/// rate reads back with its exact scale); a bad column is `Corrupt` naming it.
+pub fn decode_rate(
+    table: &'static str,
+    day: &str,
+    currency: &str,
+    per_eur: &str,
+    source: String,
+    fetched_at: DateTime<Utc>,
+) -> Result<DatedRate, StoreError> {
+    let corrupt = |column: &str, value: &str, e: String| StoreError::Corrupt {
+        table,
+        reason: format!("{column} {value:?}: {e}"),
+    };
+    Ok(DatedRate {
+        day: day
+            .parse()
+            .map_err(|e: chrono::ParseError| corrupt("day", day, e.to_string()))?,
+        currency: currency
+            .parse()
+            .map_err(|e: costwatch_domain::money::CurrencyError| {
+                corrupt("currency", currency, e.to_string())
+            })?,
+        per_eur: per_eur
+            .parse()
+            .map_err(|e: rust_decimal::Error| corrupt("per_eur", per_eur, e.to_string()))?,
+        source,
+        fetched_at,
+    })
+}
 
 #[async_trait]
 pub trait FxRateStore: Send + Sync {
