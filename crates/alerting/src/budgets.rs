@@ -8,12 +8,11 @@ use costwatch_domain::budget::{
     Budget, BudgetScope, BudgetSpec, BudgetStatus, ForecastPolicy, Period, Recommendation,
     recommend, status,
 };
-use costwatch_domain::fx::FxRates;
 use costwatch_domain::{Currency, TenantId};
 use costwatch_ports::{AlertStore, CostStore};
 use rust_decimal::Decimal;
 
-use crate::{AlertingError, daily_spend};
+use crate::{AlertingError, Fx, daily_spend};
 
 /// A budget with its live status.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,7 +24,7 @@ pub struct BudgetView {
 pub struct BudgetService {
     costs: Arc<dyn CostStore>,
     store: Arc<dyn AlertStore>,
-    fx: FxRates,
+    fx: Fx,
     policy: ForecastPolicy,
 }
 
@@ -43,13 +42,13 @@ impl BudgetService {
     pub fn new(
         costs: Arc<dyn CostStore>,
         store: Arc<dyn AlertStore>,
-        fx: FxRates,
+        fx: impl Into<Fx>,
         policy: ForecastPolicy,
     ) -> BudgetService {
         BudgetService {
             costs,
             store,
-            fx,
+            fx: fx.into(),
             policy,
         }
     }
@@ -62,7 +61,7 @@ impl BudgetService {
         self.costs.as_ref()
     }
 
-    pub(crate) fn fx(&self) -> &FxRates {
+    pub(crate) fn fx(&self) -> &Fx {
         &self.fx
     }
 
@@ -70,7 +69,7 @@ impl BudgetService {
         if self.fx.supports(c) {
             return Ok(());
         }
-        let known: Vec<String> = self.fx.currencies().map(|c| c.to_string()).collect();
+        let known = self.fx.known();
         Err(AlertingError::bad(
             field,
             format!("no exchange rate for {c}; known: {}", known.join(", ")),

@@ -12,12 +12,11 @@ use std::time::Duration as StdDuration;
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use costwatch_domain::alerting::{AlertState, Digest, DigestInput, DigestKind, build_digest};
-use costwatch_domain::fx::FxRates;
 use costwatch_domain::{Currency, Granularity};
 use costwatch_ports::{AlertStore, CostStore};
 use tokio::sync::watch;
 
-use crate::{AlertingError, BudgetService, parse_tenant};
+use crate::{AlertingError, BudgetService, Fx, parse_tenant};
 
 /// Where digests go (the notifier's opted-in channels). `Err` means "not delivered, try again
 /// at the next tick": the digest is not recorded as sent.
@@ -32,7 +31,7 @@ const MAX_OPEN_ALERTS: usize = 10_000;
 pub struct DigestService {
     budgets: Arc<BudgetService>,
     costs: Arc<dyn CostStore>,
-    fx: FxRates,
+    fx: Fx,
     report_currency: Currency,
 }
 
@@ -40,13 +39,13 @@ impl DigestService {
     pub fn new(
         budgets: Arc<BudgetService>,
         costs: Arc<dyn CostStore>,
-        fx: FxRates,
+        fx: impl Into<Fx>,
         report_currency: Currency,
     ) -> DigestService {
         DigestService {
             budgets,
             costs,
-            fx,
+            fx: fx.into(),
             report_currency,
         }
     }
@@ -101,7 +100,8 @@ impl DigestService {
             previous_rows: &previous_rows,
             budgets: &budgets,
             alerts: &alerts,
-            fx: &self.fx,
+            // Digest totals are per-currency sums over whole windows: reference rates (gap).
+            fx: self.fx.reference(),
             report_currency: self.report_currency,
         })
         .map_err(|e| AlertingError::Compute(e.to_string()))

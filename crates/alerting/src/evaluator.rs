@@ -10,13 +10,12 @@ use costwatch_domain::alerting::{
     spike_condition,
 };
 use costwatch_domain::budget::{BudgetScope, Period};
-use costwatch_domain::fx::FxRates;
 use costwatch_domain::query::Sums;
 use costwatch_domain::{Currency, Granularity};
 use costwatch_ports::{AlertStore, CostStore};
 use rust_decimal::Decimal;
 
-use crate::{AlertingError, BudgetService, DigestService, ResourceRuleService};
+use crate::{AlertingError, BudgetService, DigestService, Fx, ResourceRuleService};
 
 #[derive(Debug, Clone)]
 pub struct EvaluatorOptions {
@@ -53,7 +52,7 @@ impl Default for EvaluatorOptions {
 pub struct Evaluator {
     budgets: Arc<BudgetService>,
     costs: Arc<dyn CostStore>,
-    fx: FxRates,
+    fx: Fx,
     options: EvaluatorOptions,
     resources: Arc<ResourceRuleService>,
     digests: Arc<DigestService>,
@@ -70,9 +69,10 @@ impl Evaluator {
     pub fn new(
         budgets: Arc<BudgetService>,
         costs: Arc<dyn CostStore>,
-        fx: FxRates,
+        fx: impl Into<Fx>,
         options: EvaluatorOptions,
     ) -> Evaluator {
+        let fx: Fx = fx.into();
         let resources = Arc::new(ResourceRuleService::new(
             costs.clone(),
             budgets.alert_store().clone(),
@@ -228,13 +228,14 @@ impl Evaluator {
                 current + Duration::hours(1),
             )
             .await?;
+        let book = self.fx.book(from, current + Duration::hours(1)).await?;
         let mut windows = Vec::with_capacity(rule.baseline + 1);
         for h in 0..=rule.baseline as i64 {
             let start = from + Duration::hours(h);
             let sums = Sums::of(rows.iter().filter(|r| r.bucket == start))
                 .map_err(|e| AlertingError::Compute(e.to_string()))?;
             let total = sums
-                .total(&self.fx, self.options.currency)
+                .total(&book, self.options.currency)
                 .map_err(|e| AlertingError::Compute(e.to_string()))?;
             windows.push((start, total));
         }

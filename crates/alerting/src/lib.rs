@@ -15,6 +15,7 @@ mod digests;
 mod error;
 mod evaluator;
 mod forecast;
+mod fx;
 mod publisher;
 mod resources;
 mod runner;
@@ -27,6 +28,7 @@ pub use digests::{
 pub use error::AlertingError;
 pub use evaluator::{Evaluator, EvaluatorOptions};
 pub use forecast::{ForecastRequest, MAX_HORIZON_DAYS, SpendForecast};
+pub use fx::Fx;
 pub use publisher::{AlertSink, Publisher};
 pub use resources::{MAX_RULES_PER_TENANT, ResourceRuleService};
 pub use runner::{Runner, RunnerOptions};

@@ -9,12 +9,11 @@ use costwatch_domain::Granularity;
 use costwatch_domain::alerting::{
     ResourceMeasure, ResourceRule, ResourceRuleSpec, ResourceUsage, reconcile, resource_rule_source,
 };
-use costwatch_domain::fx::FxRates;
-use costwatch_domain::query::{Sums, TimeRange, cover};
+use costwatch_domain::query::{Sums, TimeRange, cover_at_most};
 use costwatch_ports::{AlertStore, CostStore};
 use rust_decimal::Decimal;
 
-use crate::{AlertingError, parse_tenant};
+use crate::{AlertingError, Fx, parse_tenant};
 
 /// How many rules one tenant may have: each is a rollup scan per evaluation.
 pub const MAX_RULES_PER_TENANT: usize = 100;
@@ -22,16 +21,20 @@ pub const MAX_RULES_PER_TENANT: usize = 100;
 pub struct ResourceRuleService {
     costs: Arc<dyn CostStore>,
     store: Arc<dyn AlertStore>,
-    fx: FxRates,
+    fx: Fx,
 }
 
 impl ResourceRuleService {
     pub fn new(
         costs: Arc<dyn CostStore>,
         store: Arc<dyn AlertStore>,
-        fx: FxRates,
+        fx: impl Into<Fx>,
     ) -> ResourceRuleService {
-        ResourceRuleService { costs, store, fx }
+        ResourceRuleService {
+            costs,
+            store,
+            fx: fx.into(),
+        }
     }
 
     fn validate(&self, spec: ResourceRuleSpec) -> Result<ResourceRuleSpec, AlertingError> {
@@ -148,7 +151,13 @@ impl ResourceRuleService {
         let range = TimeRange::new(from, to).map_err(|e| AlertingError::bad("window", e))?;
         let filter = rule.spec.scope.filter();
         let mut per_resource: BTreeMap<(String, String, String), Sums> = BTreeMap::new();
-        for span in cover(range) {
+        let book = self.fx.book(range.from, range.to).await?;
+        let coarsest = if book.is_dated() {
+            Granularity::Day
+        } else {
+            Granularity::Month
+        };
+        for span in cover_at_most(range, coarsest) {
             let rows = self
                 .costs
                 .rollups(&rule.tenant, span.granularity, span.from, span.to)
@@ -166,7 +175,7 @@ impl ResourceRuleService {
         for ((provider, service, resource), sums) in per_resource {
             let value = match (rule.spec.measure, rule.spec.currency) {
                 (ResourceMeasure::Cost, Some(c)) => sums
-                    .total(&self.fx, c)
+                    .total(&book, c)
                     .map_err(|e| AlertingError::Compute(e.to_string()))?,
                 _ => Decimal::from(sums.events),
             };

@@ -3,20 +3,19 @@
 use std::collections::BTreeMap;
 
 use costwatch_domain::budget::{BudgetScope, PeriodWindow};
-use costwatch_domain::fx::FxRates;
 use costwatch_domain::query::Sums;
 use costwatch_domain::{Currency, Granularity};
 use costwatch_ports::CostStore;
 use rust_decimal::Decimal;
 
-use crate::AlertingError;
+use crate::{AlertingError, Fx};
 
 /// Spend per day of `window` (index 0 = the day starting at `window.start`; days with nothing
 /// are zero) of the rows matching `scope`, converted to `currency`. Exact: per-day sums are
-/// exact per source currency, then converted once with the documented rounding rule.
+/// exact per source currency, then converted once at the day's rate (`docs/money.md`).
 pub async fn daily_spend(
     store: &dyn CostStore,
-    fx: &FxRates,
+    fx: &Fx,
     tenant: &str,
     scope: &BudgetScope,
     window: PeriodWindow,
@@ -35,11 +34,12 @@ pub async fn daily_spend(
             .add(row)
             .map_err(|e| AlertingError::Compute(e.to_string()))?;
     }
+    let book = fx.book(window.start, window.end).await?;
     let days = window.length().num_days().max(1) as usize;
     let mut out = vec![Decimal::ZERO; days];
     for (day, sums) in per_day {
         let total = sums
-            .total(fx, currency)
+            .total(&book, currency)
             .map_err(|e| AlertingError::Compute(e.to_string()))?;
         if let Some(slot) = usize::try_from(day).ok().and_then(|d| out.get_mut(d)) {
             *slot = total;

@@ -8,11 +8,10 @@ use std::time::Duration;
 use anyhow::Context;
 use costwatch_alerting::{
     AlertSink, BudgetService, DigestScheduler, DigestSchedulerOptions, DigestSink, Evaluator,
-    EvaluatorOptions, Publisher, Runner, RunnerOptions,
+    EvaluatorOptions, Fx, Publisher, Runner, RunnerOptions,
 };
 use costwatch_domain::Currency;
 use costwatch_domain::budget::ForecastPolicy;
-use costwatch_domain::fx::FxRates;
 use costwatch_embedded::{BroadcastAlerts, SqliteAlertStore};
 use costwatch_ports::{AlertStore, AlertStream, CostStore, CostUpdates};
 use tokio::sync::watch;
@@ -74,7 +73,7 @@ pub struct AlertingSetup {
     pub stream: Arc<dyn AlertStream>,
     pub costs: Arc<dyn CostStore>,
     pub updates: Arc<dyn CostUpdates>,
-    pub fx: FxRates,
+    pub fx: Fx,
     pub default_currency: Currency,
     pub sweep_secs: u64,
 }
@@ -169,7 +168,7 @@ pub fn start(
     cfg: &UpConfig,
     costs: Arc<dyn CostStore>,
     updates: Arc<dyn CostUpdates>,
-    fx: FxRates,
+    fx: Fx,
     default_currency: Currency,
     dashboard_url: String,
     tasks: &mut JoinSet<()>,

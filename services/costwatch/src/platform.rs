@@ -7,11 +7,12 @@ use std::time::Duration;
 
 use anyhow::Context;
 use costwatch_aggregator::Aggregator;
+use costwatch_alerting::Fx;
 use costwatch_collector::{IngestLimits, Ingestor};
 use costwatch_domain::RateCard;
 use costwatch_domain::fx::FxRates;
 use costwatch_embedded::{BroadcastUpdates, SqliteFxRates, SqliteLog, SqliteStore};
-use costwatch_ports::{CostStore, CostUpdates, UsageLog};
+use costwatch_ports::{CostStore, CostUpdates, FxRateStore, UsageLog};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
@@ -64,6 +65,8 @@ impl Platform {
         let log: Arc<dyn UsageLog> = Arc::new(SqliteLog::open(&cfg.data_dir.join("bus.sqlite"))?);
         let store: Arc<dyn CostStore> =
             Arc::new(SqliteStore::open(&cfg.data_dir.join("store.sqlite"))?);
+        let fx_rates: Arc<dyn FxRateStore> =
+            Arc::new(SqliteFxRates::open(&cfg.data_dir.join("fx.sqlite"))?);
         let updates: Arc<dyn CostUpdates> = Arc::new(BroadcastUpdates::default());
 
         let http = crate::serve::bind("http", cfg.http).await?;
@@ -92,7 +95,7 @@ impl Platform {
             &cfg,
             store.clone(),
             updates.clone(),
-            fx.clone(),
+            Fx::with_dated(fx.clone(), fx_rates.clone()),
             default_currency,
             format!("http://{http_addr}"),
             &mut tasks,
@@ -112,9 +115,7 @@ impl Platform {
                 store: store.clone(),
                 updates,
                 fx,
-                fx_rates: Some(Arc::new(SqliteFxRates::open(
-                    &cfg.data_dir.join("fx.sqlite"),
-                )?)),
+                fx_rates: Some(fx_rates),
                 default_currency,
             },
             anomalies,

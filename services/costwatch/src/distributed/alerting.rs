@@ -51,7 +51,10 @@ async fn setup(
         stream: alert_stream(cfg).await?,
         costs,
         updates,
-        fx: crate::platform::load_fx(cfg.fx.as_deref())?,
+        fx: costwatch_alerting::Fx::with_dated(
+            crate::platform::load_fx(cfg.fx.as_deref())?,
+            super::fx_rates(cfg).await?,
+        ),
         default_currency: cfg
             .default_currency
             .parse()

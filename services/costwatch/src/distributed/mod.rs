@@ -124,7 +124,7 @@ async fn store(cfg: &DistributedConfig) -> anyhow::Result<Arc<dyn CostStore>> {
     Ok(Arc::new(store))
 }
 
-async fn fx_rates(cfg: &DistributedConfig) -> anyhow::Result<Arc<dyn FxRateStore>> {
+pub(crate) async fn fx_rates(cfg: &DistributedConfig) -> anyhow::Result<Arc<dyn FxRateStore>> {
     let options = cfg.cql_options().map_err(anyhow::Error::msg)?;
     let rates = CqlFxRates::open(&options)
         .await
