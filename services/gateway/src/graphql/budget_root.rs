@@ -16,7 +16,7 @@ use crate::views::Money;
 
 /// Bad input → `BAD_USER_INPUT` with `field`; missing → `NOT_FOUND`; lost race → `CONFLICT`;
 /// store trouble → `UNAVAILABLE` (details logged, not shown); the rest → `INTERNAL`.
-pub(super) fn gql_error(e: AlertingError) -> async_graphql::Error {
+pub(crate) fn gql_error(e: AlertingError) -> async_graphql::Error {
     let message = match &e {
         AlertingError::Store(inner) => {
             tracing::error!(error = %inner, "alert store failed");
@@ -36,7 +36,7 @@ pub(super) fn gql_error(e: AlertingError) -> async_graphql::Error {
     })
 }
 
-pub(super) fn alerting<'a>(ctx: &Context<'a>) -> Result<&'a Arc<Alerting>> {
+pub(crate) fn alerting<'a>(ctx: &Context<'a>) -> Result<&'a Arc<Alerting>> {
     ctx.data_opt::<Arc<Alerting>>().ok_or_else(|| {
         async_graphql::Error::new("budgets and alerts are not enabled in this deployment")
             .extend_with(|_, e| e.set("code", "UNAVAILABLE"))

@@ -6,8 +6,8 @@ use chrono::{DateTime, Utc};
 use costwatch_domain::alerting::{self as domain, Digest, DigestKind as Kind, MoverDimension};
 use costwatch_domain::money::format_amount;
 
+use super::budget_root::{alerting, gql_error};
 use super::budget_types::{AlertSeverity, AlertState, state_of};
-use super::rules_root::{alerting_of, rules_error};
 use crate::views::Money;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
@@ -167,7 +167,7 @@ impl DigestQuery {
         kind: DigestKind,
         at: Option<DateTime<Utc>>,
     ) -> Result<CostDigest> {
-        let a = alerting_of(ctx)?;
+        let a = alerting(ctx)?;
         let now = Utc::now();
         let kind = match kind {
             DigestKind::Weekly => Kind::Weekly,
@@ -178,7 +178,7 @@ impl DigestQuery {
             .digests()
             .build(&tenant, kind, at.unwrap_or(now), now)
             .await
-            .map_err(rules_error)?;
+            .map_err(gql_error)?;
         Ok(digest.into())
     }
 }

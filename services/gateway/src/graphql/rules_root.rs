@@ -3,11 +3,8 @@
 //! the `budget_alert` ones).
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
-use async_graphql::{
-    Context, Enum, ErrorExtensions, ID, InputObject, Object, Result, SimpleObject, Subscription,
-};
+use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject, Subscription};
 use chrono::{DateTime, Utc};
 use costwatch_alerting::AlertingError;
 use costwatch_domain::alerting::{
@@ -17,37 +14,9 @@ use costwatch_domain::money::format_amount;
 use futures::{Stream, StreamExt, future};
 use rust_decimal::Decimal;
 
+use super::budget_root::{alerting, gql_error};
 use super::budget_types::{AlertGql, AlertSeverity, Label, currency_of};
 use super::inputs::LabelInput;
-use crate::Alerting;
-
-/// The same error extensions as the budget API: `BAD_USER_INPUT` + `field`, `NOT_FOUND`, …
-pub(crate) fn rules_error(e: AlertingError) -> async_graphql::Error {
-    let message = match &e {
-        AlertingError::Store(inner) => {
-            tracing::error!(error = %inner, "alert store failed");
-            "alert rules are temporarily unavailable; retry shortly".to_string()
-        }
-        other => other.to_string(),
-    };
-    async_graphql::Error::new(message).extend_with(|_, ext| match &e {
-        AlertingError::BadInput { field, .. } => {
-            ext.set("code", "BAD_USER_INPUT");
-            ext.set("field", field.as_str());
-        }
-        AlertingError::NotFound { .. } => ext.set("code", "NOT_FOUND"),
-        AlertingError::Conflict { .. } => ext.set("code", "CONFLICT"),
-        AlertingError::Store(_) => ext.set("code", "UNAVAILABLE"),
-        AlertingError::Compute(_) => ext.set("code", "INTERNAL"),
-    })
-}
-
-pub(crate) fn alerting_of<'a>(ctx: &Context<'a>) -> Result<&'a Arc<Alerting>> {
-    ctx.data_opt::<Arc<Alerting>>().ok_or_else(|| {
-        async_graphql::Error::new("budgets and alerts are not enabled in this deployment")
-            .extend_with(|_, e| e.set("code", "UNAVAILABLE"))
-    })
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
 pub enum ResourceMeasure {
@@ -206,13 +175,13 @@ impl RulesQuery {
         ctx: &Context<'_>,
         tenant: String,
     ) -> Result<Vec<ResourceRuleGql>> {
-        let a = alerting_of(ctx)?;
+        let a = alerting(ctx)?;
         let rules = a
             .evaluator
             .resource_rules()
             .list(&tenant)
             .await
-            .map_err(rules_error)?;
+            .map_err(gql_error)?;
         Ok(rules.into_iter().map(ResourceRuleGql::from).collect())
     }
 }
@@ -229,14 +198,14 @@ impl RulesMutation {
         tenant: String,
         input: ResourceRuleInput,
     ) -> Result<ResourceRuleGql> {
-        let a = alerting_of(ctx)?;
-        let spec = input.spec().map_err(rules_error)?;
+        let a = alerting(ctx)?;
+        let spec = input.spec().map_err(gql_error)?;
         let rule = a
             .evaluator
             .resource_rules()
             .create(&tenant, spec, Utc::now())
             .await
-            .map_err(rules_error)?;
+            .map_err(gql_error)?;
         a.evaluate_now(&rule.tenant).await;
         Ok(rule.into())
     }
@@ -248,14 +217,14 @@ impl RulesMutation {
         id: ID,
         input: ResourceRuleInput,
     ) -> Result<ResourceRuleGql> {
-        let a = alerting_of(ctx)?;
-        let spec = input.spec().map_err(rules_error)?;
+        let a = alerting(ctx)?;
+        let spec = input.spec().map_err(gql_error)?;
         let rule = a
             .evaluator
             .resource_rules()
             .update(&tenant, &id, spec, Utc::now())
             .await
-            .map_err(rules_error)?;
+            .map_err(gql_error)?;
         a.evaluate_now(&rule.tenant).await;
         Ok(rule.into())
     }
@@ -267,13 +236,13 @@ impl RulesMutation {
         tenant: String,
         id: ID,
     ) -> Result<bool> {
-        let a = alerting_of(ctx)?;
+        let a = alerting(ctx)?;
         let deleted = a
             .evaluator
             .resource_rules()
             .delete(&tenant, &id, Utc::now())
             .await
-            .map_err(rules_error)?;
+            .map_err(gql_error)?;
         a.publisher_wake.notify_one();
         Ok(deleted)
     }
@@ -290,8 +259,8 @@ impl ResourceAlertSubscription {
         ctx: &Context<'_>,
         tenant: String,
     ) -> Result<impl Stream<Item = AlertGql> + use<>> {
-        let tenant = costwatch_alerting::parse_tenant(&tenant).map_err(rules_error)?;
-        let a = alerting_of(ctx)?;
+        let tenant = costwatch_alerting::parse_tenant(&tenant).map_err(gql_error)?;
+        let a = alerting(ctx)?;
         Ok(a.stream
             .subscribe()
             .filter(move |e| {
@@ -307,6 +276,8 @@ impl ResourceAlertSubscription {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use costwatch_alerting::{BudgetService, Evaluator, EvaluatorOptions};
     use costwatch_domain::Currency;
     use costwatch_domain::budget::ForecastPolicy;
@@ -316,6 +287,7 @@ mod tests {
     use serde_json::{Value, json};
 
     use super::*;
+    use crate::Alerting;
     use crate::graphql::{CostSchema, schema};
     use crate::queries::CostQueries;
 
