@@ -16,7 +16,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
-use crate::event::{Draft, Identity, NONE, classify, day_start, raw_decimal, raw_text};
+use crate::event::{Draft, Events, Identity, NONE, classify, day_start, raw_decimal, raw_text};
 use crate::http::{ApiClient, ClientConfig, Throttle, Token};
 use crate::{Fetched, PollError, Source, Window};
 
@@ -133,7 +133,7 @@ pub fn map_rows(
     let cost_i = col(COST_COLUMNS).ok_or("no cost column (Cost or PreTaxCost) in the answer")?;
     let date_i = col(&["UsageDate"]).ok_or("no UsageDate column (granularity Daily)")?;
     let currency_i = col(&["Currency", "BillingCurrency"]).ok_or("no Currency column")?;
-    let mut out = Vec::with_capacity(page.rows.len());
+    let mut out = Events::new(tenant, now, page.rows.len());
     for (n, row) in page.rows.iter().enumerate() {
         let cell = |i: usize| row.get(i).ok_or_else(|| format!("row {n}: too few cells"));
         let text = |name: &str| {
@@ -184,12 +184,9 @@ pub fn map_rows(
         draft.label("meter_category", meter.as_deref());
         draft.label("cost_type", Some("ActualCost"));
         draft.label("granularity", Some("daily"));
-        let event = draft
-            .finish(tenant, now)
-            .map_err(|e| format!("row {n} ({day}): {e}"))?;
-        out.push((day, event));
+        out.push(day, draft, || format!("row {n} ({day})"))?;
     }
-    Ok(out)
+    Ok(out.into_vec())
 }
 
 /// The Azure poller for one scope.
@@ -238,29 +235,19 @@ impl Source for AzureSource {
         let mut events = Vec::new();
         for page_no in 1.. {
             let what = format!("cost query page {page_no}");
-            let bytes = self
+            let page: QueryResult = self
                 .client
-                .send(Method::POST, url, Some(&body), &what)
+                .send_json(Method::POST, url, Some(&body), &what)
                 .await?;
-            let page = parse_page(&bytes).map_err(|message| PollError::Response {
-                provider: PROVIDER,
-                what: what.clone(),
-                message,
-            })?;
-            let mapped = map_rows(&scope, &page.properties, tenant, now).map_err(|message| {
-                PollError::Mapping {
-                    provider: PROVIDER,
-                    message,
-                }
-            })?;
+            let mapped = map_rows(&scope, &page.properties, tenant, now)
+                .map_err(PollError::mapping(PROVIDER))?;
             events.extend(mapped);
-            match page
-                .properties
-                .next_link
-                .as_deref()
-                .filter(|l| !l.is_empty())
+            // nextLink is POSTed again with the same body.
+            match self
+                .client
+                .next_page(page.properties.next_link.as_deref())?
             {
-                Some(link) => url = self.client.follow(link)?,
+                Some(next) => url = next,
                 None => break,
             }
         }

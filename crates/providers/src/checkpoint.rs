@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard};
 
 use chrono::NaiveDate;
 use rusqlite::{Connection, OptionalExtension, params};
@@ -31,6 +31,11 @@ pub trait CheckpointStore: Send + Sync {
         scope: &str,
         day: NaiveDate,
     ) -> Result<(), CheckpointError>;
+}
+
+/// Both stores lock the same way: a lock poisoned by a panic elsewhere is an error, not a panic.
+fn lock<T>(mutex: &Mutex<T>) -> Result<MutexGuard<'_, T>, CheckpointError> {
+    mutex.lock().map_err(|_| CheckpointError::Poisoned)
 }
 
 /// Checkpoints in a SQLite file (e.g. `<data-dir>/poll-checkpoints.sqlite`).
@@ -72,7 +77,7 @@ impl CheckpointStore for SqliteCheckpoints {
         tenant: &str,
         scope: &str,
     ) -> Result<Option<NaiveDate>, CheckpointError> {
-        let conn = self.conn.lock().map_err(|_| CheckpointError::Poisoned)?;
+        let conn = lock(&self.conn)?;
         let raw: Option<String> = conn
             .query_row(
                 "SELECT closed_through FROM poll_checkpoint
@@ -94,7 +99,7 @@ impl CheckpointStore for SqliteCheckpoints {
         scope: &str,
         day: NaiveDate,
     ) -> Result<(), CheckpointError> {
-        let conn = self.conn.lock().map_err(|_| CheckpointError::Poisoned)?;
+        let conn = lock(&self.conn)?;
         conn.execute(
             "INSERT INTO poll_checkpoint (provider, tenant, scope, closed_through)
              VALUES (?1, ?2, ?3, ?4)
@@ -107,10 +112,16 @@ impl CheckpointStore for SqliteCheckpoints {
     }
 }
 
+type Key = (String, String, String);
+
+fn key(provider: &str, tenant: &str, scope: &str) -> Key {
+    (provider.into(), tenant.into(), scope.into())
+}
+
 /// Checkpoints in memory (tests, one-shot runs).
 #[derive(Default)]
 pub struct MemoryCheckpoints {
-    days: Mutex<HashMap<(String, String, String), NaiveDate>>,
+    days: Mutex<HashMap<Key, NaiveDate>>,
 }
 
 impl CheckpointStore for MemoryCheckpoints {
@@ -120,10 +131,8 @@ impl CheckpointStore for MemoryCheckpoints {
         tenant: &str,
         scope: &str,
     ) -> Result<Option<NaiveDate>, CheckpointError> {
-        let days = self.days.lock().map_err(|_| CheckpointError::Poisoned)?;
-        Ok(days
-            .get(&(provider.into(), tenant.into(), scope.into()))
-            .copied())
+        let days = lock(&self.days)?;
+        Ok(days.get(&key(provider, tenant, scope)).copied())
     }
 
     fn set(
@@ -133,8 +142,8 @@ impl CheckpointStore for MemoryCheckpoints {
         scope: &str,
         day: NaiveDate,
     ) -> Result<(), CheckpointError> {
-        let mut days = self.days.lock().map_err(|_| CheckpointError::Poisoned)?;
-        days.insert((provider.into(), tenant.into(), scope.into()), day);
+        let mut days = lock(&self.days)?;
+        days.insert(key(provider, tenant, scope), day);
         Ok(())
     }
 }

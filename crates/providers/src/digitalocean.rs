@@ -15,7 +15,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
-use crate::event::{Draft, Identity, NONE, classify, day_start, raw_decimal};
+use crate::event::{Draft, Events, Identity, NONE, classify, day_start, raw_decimal};
 use crate::http::{ApiClient, ClientConfig, Throttle, Token};
 use crate::{Fetched, PollError, Source, Window};
 
@@ -63,7 +63,6 @@ pub struct Links {
 
 #[derive(Debug, Default, Deserialize)]
 pub struct Pages {
-    #[serde(default)]
     pub next: Option<String>,
 }
 
@@ -75,31 +74,21 @@ pub struct InvoicePage {
     pub links: Links,
 }
 
+// A missing `Option` field is `None` without `#[serde(default)]` (serde's derive does that).
 #[derive(Debug, Deserialize)]
 pub struct InvoiceItem {
-    #[serde(default)]
     pub product: Option<String>,
-    #[serde(default)]
     pub resource_id: Option<String>,
-    #[serde(default)]
     pub resource_uuid: Option<String>,
-    #[serde(default)]
     pub group_description: Option<String>,
-    #[serde(default)]
     pub description: Option<String>,
     /// Raw so the amount is read from its text, whether a string or a number.
     pub amount: Box<RawValue>,
-    #[serde(default)]
     pub duration: Option<Box<RawValue>>,
-    #[serde(default)]
     pub duration_unit: Option<String>,
-    #[serde(default)]
     pub start_time: Option<String>,
-    #[serde(default)]
     pub end_time: Option<String>,
-    #[serde(default)]
     pub project_name: Option<String>,
-    #[serde(default)]
     pub category: Option<String>,
 }
 
@@ -143,7 +132,7 @@ pub fn map_items(
 ) -> Result<Vec<(NaiveDate, Value)>, String> {
     let (first_day, last_day) = period_days(invoice_period)?;
     let mut seen: HashMap<String, u32> = HashMap::new();
-    let mut out = Vec::with_capacity(items.len());
+    let mut out = Events::new(tenant, now, items.len());
     for (n, item) in items.iter().enumerate() {
         let amount = raw_decimal(&item.amount)
             .map_err(|e| format!("item {n}: amount: {e}"))?
@@ -199,12 +188,12 @@ pub fn map_items(
         draft.label("project", opt(&item.project_name));
         draft.label("product_category", opt(&item.category));
         draft.label("end_time", opt(&item.end_time));
-        let event = draft
-            .finish(tenant, now)
-            .map_err(|e| format!("invoice {invoice_uuid} item {n}: {e}"))?;
-        out.push((last_day, event));
+        // Monthly charges belong to the month's last day: sent once the month has closed.
+        out.push(last_day, draft, || {
+            format!("invoice {invoice_uuid} item {n}")
+        })?;
     }
-    Ok(out)
+    Ok(out.into_vec())
 }
 
 /// The DigitalOcean poller for one account (token).
@@ -227,19 +216,6 @@ impl DigitalOceanSource {
             http,
         )?;
         Ok(DigitalOceanSource { config, client })
-    }
-
-    async fn get<T: serde::de::DeserializeOwned>(
-        &self,
-        url: reqwest::Url,
-        what: &str,
-    ) -> Result<T, PollError> {
-        let bytes = self.client.send(Method::GET, url, None, what).await?;
-        serde_json::from_slice(&bytes).map_err(|e| PollError::Response {
-            provider: PROVIDER,
-            what: what.to_string(),
-            message: e.to_string(),
-        })
     }
 }
 
@@ -264,9 +240,8 @@ impl Source for DigitalOceanSource {
             .client
             .url(&format!("v2/customers/my/invoices?per_page={PER_PAGE}"))?;
         for page_no in 1.. {
-            let list: InvoiceList = self
-                .get(url, &format!("invoice list page {page_no}"))
-                .await?;
+            let what = format!("invoice list page {page_no}");
+            let list: InvoiceList = self.client.send_json(Method::GET, url, None, &what).await?;
             for inv in list.invoices {
                 let (_, last) =
                     period_days(&inv.invoice_period).map_err(|message| PollError::Response {
@@ -278,8 +253,8 @@ impl Source for DigitalOceanSource {
                     wanted.push((last, inv));
                 }
             }
-            match list.links.pages.next.as_deref().filter(|l| !l.is_empty()) {
-                Some(link) => url = self.client.follow(link)?,
+            match self.client.next_page(list.links.pages.next.as_deref())? {
+                Some(next) => url = next,
                 None => break,
             }
         }
@@ -294,18 +269,16 @@ impl Source for DigitalOceanSource {
             ))?;
             for page_no in 1.. {
                 let what = format!("invoice {} page {page_no}", inv.invoice_uuid);
-                let page: InvoicePage = self.get(url, &what).await?;
+                let page: InvoicePage =
+                    self.client.send_json(Method::GET, url, None, &what).await?;
                 items.extend(page.invoice_items);
-                match page.links.pages.next.as_deref().filter(|l| !l.is_empty()) {
-                    Some(link) => url = self.client.follow(link)?,
+                match self.client.next_page(page.links.pages.next.as_deref())? {
+                    Some(next) => url = next,
                     None => break,
                 }
             }
             let mapped = map_items(&inv.invoice_uuid, &inv.invoice_period, &items, tenant, now)
-                .map_err(|message| PollError::Mapping {
-                    provider: PROVIDER,
-                    message,
-                })?;
+                .map_err(PollError::mapping(PROVIDER))?;
             events.extend(mapped);
             complete_through = Some(last);
         }

@@ -19,10 +19,10 @@ const ID_NAMESPACE: Uuid = Uuid::from_u128(0x1b4e_82c9_5f3a_4d6e_a7c0_93d2_e1f4_
 /// Placeholder for a name the vendor row does not have (the word billing-import uses too).
 pub(crate) const NONE: &str = "(none)";
 
-/// A decimal from a raw JSON value: a number's own text, or a string's content. The raw text is
-/// used because without serde_json's `arbitrary_precision` a parsed `Number` holding a fraction
-/// is an f64, which cannot hold e.g. 0.1 or 12.345678901234567 exactly.
-pub(crate) fn raw_decimal(raw: &RawValue) -> Result<Option<Decimal>, String> {
+/// The text of a raw JSON value: a string's content or a number's (or bool's) own text;
+/// `Ok(None)` for null or blank. Both readers below start here so a vendor cell means the same
+/// thing whether it holds an amount or a name.
+fn raw_str(raw: &RawValue) -> Result<Option<String>, String> {
     let text = raw.get().trim();
     if text == "null" {
         return Ok(None);
@@ -32,24 +32,19 @@ pub(crate) fn raw_decimal(raw: &RawValue) -> Result<Option<Decimal>, String> {
     } else {
         text.to_string()
     };
-    if inner.trim().is_empty() {
-        return Ok(None);
-    }
-    parse_decimal(&inner).map(Some)
+    Ok((!inner.trim().is_empty()).then_some(inner))
+}
+
+/// A decimal from a raw JSON value: a number's own text, or a string's content. The raw text is
+/// used because without serde_json's `arbitrary_precision` a parsed `Number` holding a fraction
+/// is an f64, which cannot hold e.g. 0.1 or 12.345678901234567 exactly.
+pub(crate) fn raw_decimal(raw: &RawValue) -> Result<Option<Decimal>, String> {
+    raw_str(raw)?.map(|s| parse_decimal(&s)).transpose()
 }
 
 /// A string (or the text of a number/bool) from a raw JSON value; `None` for null or "".
 pub(crate) fn raw_text(raw: &RawValue) -> Option<String> {
-    let text = raw.get().trim();
-    if text == "null" {
-        return None;
-    }
-    let s = if text.starts_with('"') {
-        serde_json::from_str::<String>(text).ok()?
-    } else {
-        text.to_string()
-    };
-    (!s.trim().is_empty()).then_some(s)
+    raw_str(raw).ok().flatten()
 }
 
 /// Text fit for an event name or label: control characters become spaces, at most `max` chars.
@@ -61,85 +56,69 @@ pub(crate) fn fit(value: &str, max: usize) -> String {
         .collect()
 }
 
+/// Keywords (`|`-separated, matched in the lower-cased name) → category and sub-kind. The first
+/// rule that matches wins, so the order matters: taxes before everything, CDN before network,
+/// databases (e.g. "Cloud SQL Storage") before storage.
+const RULES: &[(&str, Category, Option<SubKind>)] = &[
+    ("tax", Category::Other, None),
+    (
+        "cdn|front door|content delivery",
+        Category::Hosting,
+        Some(SubKind::Cdn),
+    ),
+    (
+        concat!(
+            "sql|database|cosmos|redis|bigquery|spanner|bigtable|firestore|datastore|",
+            "memorystore|postgres|mysql|mongodb|kafka|opensearch"
+        ),
+        Category::Database,
+        None,
+    ),
+    (
+        "storage|spaces|volume|snapshot|backup|registry|disk",
+        Category::Hosting,
+        Some(SubKind::Storage),
+    ),
+    (
+        concat!(
+            "bandwidth|network|load balancer|floating ip|reserved ip|ip address|dns|vpn|",
+            "nat gateway|firewall"
+        ),
+        Category::Hosting,
+        Some(SubKind::Network),
+    ),
+    (
+        concat!(
+            "virtual machine|compute|droplet|kubernetes|app service|functions|cloud run|",
+            "container|app engine|app platform|batch"
+        ),
+        Category::Hosting,
+        Some(SubKind::Compute),
+    ),
+    (
+        concat!(
+            "api|cognitive|openai|vertex|machine learning|gen ai|gemini|service bus|",
+            "event hub|pub/sub|logic apps|translation|speech|vision"
+        ),
+        Category::Api,
+        None,
+    ),
+    (
+        "marketplace|third party|third-party",
+        Category::ThirdParty,
+        None,
+    ),
+];
+
 /// Category (and sub-kind when the name says it) from a vendor's service or product name.
 pub(crate) fn classify(name: &str) -> (Category, Option<SubKind>) {
     let n = name.to_ascii_lowercase();
-    let has = |words: &[&str]| words.iter().any(|w| n.contains(w));
-    if has(&["tax"]) {
-        (Category::Other, None)
-    } else if has(&["cdn", "front door", "content delivery"]) {
-        (Category::Hosting, Some(SubKind::Cdn))
-    } else if has(&[
-        "sql",
-        "database",
-        "cosmos",
-        "redis",
-        "bigquery",
-        "spanner",
-        "bigtable",
-        "firestore",
-        "datastore",
-        "memorystore",
-        "postgres",
-        "mysql",
-        "mongodb",
-        "kafka",
-        "opensearch",
-    ]) {
-        (Category::Database, None)
-    } else if has(&[
-        "storage", "spaces", "volume", "snapshot", "backup", "registry", "disk",
-    ]) {
-        (Category::Hosting, Some(SubKind::Storage))
-    } else if has(&[
-        "bandwidth",
-        "network",
-        "load balancer",
-        "floating ip",
-        "reserved ip",
-        "ip address",
-        "dns",
-        "vpn",
-        "nat gateway",
-        "firewall",
-    ]) {
-        (Category::Hosting, Some(SubKind::Network))
-    } else if has(&[
-        "virtual machine",
-        "compute",
-        "droplet",
-        "kubernetes",
-        "app service",
-        "functions",
-        "cloud run",
-        "container",
-        "app engine",
-        "app platform",
-        "batch",
-    ]) {
-        (Category::Hosting, Some(SubKind::Compute))
-    } else if has(&[
-        "api",
-        "cognitive",
-        "openai",
-        "vertex",
-        "machine learning",
-        "gen ai",
-        "gemini",
-        "service bus",
-        "event hub",
-        "pub/sub",
-        "logic apps",
-        "translation",
-        "speech",
-        "vision",
-    ]) {
-        (Category::Api, None)
-    } else if has(&["marketplace", "third party", "third-party"]) {
-        (Category::ThirdParty, None)
-    } else {
-        (Category::Other, None)
-    }
+    RULES
+        .iter()
+        .find(|(words, _, _)| words.split('|').any(|w| n.contains(w)))
+        .map_or((Category::Other, None), |&(_, category, sub_kind)| {
+            (category, sub_kind)
+        })
 }
 
 /// The identity of a charge: named values. The same charge fetched again (another run, an
@@ -240,6 +219,43 @@ impl Draft {
                 .collect::<Vec<_>>()
                 .join("; ")),
         }
+    }
+}
+
+/// The events mapped from one vendor answer, in order: each draft is finished (validated) as it
+/// is added, and an error names the vendor row it came from, the same way for every vendor.
+pub(crate) struct Events<'a> {
+    tenant: &'a TenantId,
+    now: DateTime<Utc>,
+    out: Vec<(NaiveDate, Value)>,
+}
+
+impl<'a> Events<'a> {
+    pub fn new(tenant: &'a TenantId, now: DateTime<Utc>, capacity: usize) -> Events<'a> {
+        Events {
+            tenant,
+            now,
+            out: Vec::with_capacity(capacity),
+        }
+    }
+
+    /// Adds `draft` as an event of `day` (the day that must be closed before it is sent); `row`
+    /// describes the vendor row for the error (only built on error).
+    pub fn push(
+        &mut self,
+        day: NaiveDate,
+        draft: Draft,
+        row: impl FnOnce() -> String,
+    ) -> Result<(), String> {
+        let event = draft
+            .finish(self.tenant, self.now)
+            .map_err(|e| format!("{}: {e}", row()))?;
+        self.out.push((day, event));
+        Ok(())
+    }
+
+    pub fn into_vec(self) -> Vec<(NaiveDate, Value)> {
+        self.out
     }
 }
 

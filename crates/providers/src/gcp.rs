@@ -17,7 +17,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
-use crate::event::{Draft, Identity, NONE, classify, day_start, raw_decimal, raw_text};
+use crate::event::{Draft, Events, Identity, NONE, classify, day_start, raw_decimal, raw_text};
 use crate::http::{ApiClient, ClientConfig, Throttle, Token};
 use crate::{Fetched, PollError, Source, Window};
 
@@ -160,7 +160,7 @@ pub fn map_rows(
     let need = |name: &str| index(name).ok_or(format!("the answer has no {name} column"));
     let (day_i, currency_i) = (need("usage_day")?, need("currency")?);
     need("cost")?;
-    let mut out = Vec::with_capacity(rows.len());
+    let mut out = Events::new(tenant, now, rows.len());
     for (n, row) in rows.iter().enumerate() {
         let cell = |i: Option<usize>| i.and_then(|i| row.f.get(i)).map(|c| &*c.v);
         let text = |name: &str| cell(index(name)).and_then(raw_text);
@@ -217,18 +217,14 @@ pub fn map_rows(
             d
         };
         let usage = dec("usage_amount")?.unwrap_or(Decimal::ZERO);
-        let event = draft("usage", cost, usage, text("usage_unit"))
-            .finish(tenant, now)
-            .map_err(|e| format!("row {n} ({day}): {e}"))?;
-        out.push((day, event));
+        let usage_draft = draft("usage", cost, usage, text("usage_unit"));
+        out.push(day, usage_draft, || format!("row {n} ({day})"))?;
         if !credits.is_zero() {
-            let event = draft("credit", credits, Decimal::ZERO, None)
-                .finish(tenant, now)
-                .map_err(|e| format!("row {n} ({day}) credits: {e}"))?;
-            out.push((day, event));
+            let credit_draft = draft("credit", credits, Decimal::ZERO, None);
+            out.push(day, credit_draft, || format!("row {n} ({day}) credits"))?;
         }
     }
-    Ok(out)
+    Ok(out.into_vec())
 }
 
 /// The BigQuery billing-export poller for one export table.
@@ -251,14 +247,6 @@ impl GcpSource {
             http,
         )?;
         Ok(GcpSource { config, client })
-    }
-
-    fn response(what: &str, bytes: &[u8]) -> Result<QueryResponse, PollError> {
-        serde_json::from_slice(bytes).map_err(|e| PollError::Response {
-            provider: PROVIDER,
-            what: what.to_string(),
-            message: e.to_string(),
-        })
     }
 
     fn results_url(
@@ -310,11 +298,10 @@ impl Source for GcpSource {
             self.config.project
         ))?;
         let what = "jobs.query".to_string();
-        let bytes = self
+        let mut resp: QueryResponse = self
             .client
-            .send(Method::POST, url, Some(&body), &what)
+            .send_json(Method::POST, url, Some(&body), &what)
             .await?;
-        let mut resp = Self::response(&what, &bytes)?;
         let mut events = Vec::new();
         let mut fields: Option<Vec<Field>> = None;
         let mut incomplete_polls = 0;
@@ -338,12 +325,8 @@ impl Source for GcpSource {
                         what: what.clone(),
                         message: "rows without a schema".into(),
                     })?;
-                    let mapped = map_rows(f, &resp.rows, tenant, now).map_err(|message| {
-                        PollError::Mapping {
-                            provider: PROVIDER,
-                            message,
-                        }
-                    })?;
+                    let mapped = map_rows(f, &resp.rows, tenant, now)
+                        .map_err(PollError::mapping(PROVIDER))?;
                     events.extend(mapped);
                 }
                 if resp.page_token.as_deref().is_none_or(str::is_empty) {
@@ -365,8 +348,10 @@ impl Source for GcpSource {
             };
             let url = self.results_url(&job, token.as_deref())?;
             let next_what = format!("jobs.getQueryResults {}", job.job_id);
-            let bytes = self.client.send(Method::GET, url, None, &next_what).await?;
-            resp = Self::response(&next_what, &bytes)?;
+            resp = self
+                .client
+                .send_json(Method::GET, url, None, &next_what)
+                .await?;
             if resp.job_reference.is_none() {
                 resp.job_reference = Some(job);
             }

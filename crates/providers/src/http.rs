@@ -128,6 +128,31 @@ impl ApiClient {
         }
     }
 
+    /// A next-page link from a vendor answer, re-based like [`ApiClient::follow`]; `None` (the
+    /// last page) when the vendor sent no link or an empty one. Every paging loop ends this way.
+    pub fn next_page(&self, link: Option<&str>) -> Result<Option<Url>, PollError> {
+        link.filter(|l| !l.is_empty())
+            .map(|l| self.follow(l))
+            .transpose()
+    }
+
+    /// [`ApiClient::send`], then the 2xx body decoded as `T`; a body not shaped as `T` is a
+    /// [`PollError::Response`] naming the call, the same for every vendor.
+    pub async fn send_json<T: serde::de::DeserializeOwned>(
+        &self,
+        method: Method,
+        url: Url,
+        body: Option<&Value>,
+        what: &str,
+    ) -> Result<T, PollError> {
+        let bytes = self.send(method, url, body, what).await?;
+        serde_json::from_slice(&bytes).map_err(|e| PollError::Response {
+            provider: self.provider,
+            what: what.to_string(),
+            message: e.to_string(),
+        })
+    }
+
     /// Sends a request (JSON body if any) and returns the parsed-later body bytes of a 2xx.
     pub async fn send(
         &self,
@@ -283,6 +308,14 @@ mod tests {
         assert_eq!(
             u.as_str(),
             "http://127.0.0.1:9/prefix/subscriptions/s/q?api-version=1&$skiptoken=a%3D"
+        );
+        // No link, or an empty one, is the last page; a link is re-based like `follow`.
+        assert_eq!(c.next_page(None)?, None);
+        assert_eq!(c.next_page(Some(""))?, None);
+        assert_eq!(
+            c.next_page(Some("https://api.example.com/v2/x?page=2"))?
+                .map(String::from),
+            Some("http://127.0.0.1:9/prefix/v2/x?page=2".to_string())
         );
         assert_eq!(format!("{:?}", Token::new("tok")), "Token([redacted])");
         assert!(!format!("{c:?}").contains("\"tok\""));

@@ -68,6 +68,14 @@ pub enum PollError {
     Checkpoint(#[from] CheckpointError),
 }
 
+impl PollError {
+    /// The error for a vendor row that does not map (`map_err(PollError::mapping(PROVIDER))`),
+    /// so each vendor's `fetch` wraps its pure mapper the same way.
+    pub(crate) fn mapping(provider: &'static str) -> impl Fn(String) -> PollError {
+        move |message| PollError::Mapping { provider, message }
+    }
+}
+
 /// The days a poll covers: `from..=to`, every one of them closed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Window {

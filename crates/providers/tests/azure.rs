@@ -14,11 +14,11 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use common::*;
-use costwatch_domain::TenantId;
 use costwatch_providers::azure::{AzureConfig, AzureSource};
 use costwatch_providers::http::Token;
 use costwatch_providers::{
-    CheckpointStore, HttpSink, MemoryCheckpoints, PollError, PollOptions, SqliteCheckpoints, poll,
+    CheckpointStore, HttpSink, MemoryCheckpoints, PollError, PollOptions, PollReport,
+    SqliteCheckpoints, poll,
 };
 use serde_json::{Value, json};
 
@@ -47,35 +47,38 @@ struct Mock {
     pages: Mutex<Vec<Option<String>>>,
 }
 
+fn unauthorized() -> Response {
+    (
+        StatusCode::UNAUTHORIZED,
+        [("content-type", "application/json")],
+        r#"{"error":{"code":"AuthenticationFailed","message":"Authentication failed. The 'Authorization' header is missing or invalid."}}"#,
+    )
+        .into_response()
+}
+
+/// The vendor's 429 answer, for the first request when the mock throttles.
+fn throttled() -> Response {
+    (
+        StatusCode::TOO_MANY_REQUESTS,
+        [
+            (
+                "x-ms-ratelimit-microsoft.costmanagement-qpu-retry-after",
+                "1",
+            ),
+            ("content-type", "application/json"),
+        ],
+        r#"{"error":{"code":"429","message":"Too many requests. Please retry."}}"#,
+    )
+        .into_response()
+}
+
 async fn query(
     State(mock): State<Arc<Mock>>,
     Query(params): Query<HashMap<String, String>>,
     headers: HeaderMap,
     body: String,
 ) -> Response {
-    let n = mock.calls.fetch_add(1, Ordering::SeqCst);
-    if !bearer_ok(&headers) {
-        return (
-            StatusCode::UNAUTHORIZED,
-            [("content-type", "application/json")],
-            r#"{"error":{"code":"AuthenticationFailed","message":"Authentication failed. The 'Authorization' header is missing or invalid."}}"#,
-        )
-            .into_response();
-    }
-    if mock.throttle_first && n == 0 {
-        return (
-            StatusCode::TOO_MANY_REQUESTS,
-            [
-                (
-                    "x-ms-ratelimit-microsoft.costmanagement-qpu-retry-after",
-                    "1",
-                ),
-                ("content-type", "application/json"),
-            ],
-            r#"{"error":{"code":"429","message":"Too many requests. Please retry."}}"#,
-        )
-            .into_response();
-    }
+    admit!(mock.calls, headers, unauthorized, mock.throttle_first => throttled);
     if params.get("api-version").map(String::as_str) != Some("2023-11-01") {
         return (StatusCode::BAD_REQUEST, "api-version").into_response();
     }
@@ -113,14 +116,11 @@ async fn query(
 }
 
 async fn azure_server(throttle_first: bool) -> (String, Arc<Mock>) {
-    let mock = Arc::new(Mock {
+    let mock = Mock {
         throttle_first,
         ..Default::default()
-    });
-    let router = Router::new()
-        .route(QUERY_PATH, post(query))
-        .with_state(mock.clone());
-    (serve(router).await, mock)
+    };
+    serve_mock(mock, Router::new().route(QUERY_PATH, post(query))).await
 }
 
 fn source(base: &str, token: &str) -> AzureSource {
@@ -130,10 +130,23 @@ fn source(base: &str, token: &str) -> AzureSource {
 }
 
 fn opts(now_day: u32) -> PollOptions {
-    let mut o = PollOptions::new(TenantId::parse("acme").expect("tenant"));
-    o.now = at(2024, 5, now_day, 10);
-    o.backfill_from = Some(day(2024, 5, 1));
-    o
+    poll_options(at(2024, 5, now_day, 10), day(2024, 5, 1))
+}
+
+/// A poll of the mock at `base` into the ingest endpoint at `ingest_url`.
+async fn poll_into_ingest(
+    base: &str,
+    ingest_url: &str,
+    store: &impl CheckpointStore,
+    opts: &PollOptions,
+) -> Result<PollReport, PollError> {
+    poll(
+        &source(base, TOKEN),
+        &HttpSink::new(ingest_url),
+        store,
+        opts,
+    )
+    .await
 }
 
 #[tokio::test]
@@ -143,13 +156,7 @@ async fn azure_pages_throttle_and_the_open_day_into_a_real_ingest_endpoint() -> 
     let dir = tempfile::tempdir()?;
     let store = SqliteCheckpoints::open(&dir.path().join("cp.sqlite"))?;
     let started = Instant::now();
-    let report = poll(
-        &source(&base, TOKEN),
-        &HttpSink::new(&ingest_url),
-        &store,
-        &opts(4),
-    )
-    .await?;
+    let report = poll_into_ingest(&base, &ingest_url, &store, &opts(4)).await?;
     let waited = started.elapsed();
 
     // 429 (qpu-retry-after: 1) then two pages; the 1 s header wait, not the 5 s back-off.
@@ -177,13 +184,7 @@ async fn azure_pages_throttle_and_the_open_day_into_a_real_ingest_endpoint() -> 
     // The four closed-day rows, exactly; the open day deferred.
     assert_eq!(report.sent, 4);
     assert_eq!(report.deferred, 1);
-    let stored: Vec<Value> = ingest
-        .events
-        .lock()
-        .expect("lock")
-        .values()
-        .cloned()
-        .collect();
+    let stored = ingest.stored();
     assert_eq!(stored.len(), 4);
     assert_eq!(total(&stored), dec("19.645693901234567891"));
     let vm = stored
@@ -218,13 +219,7 @@ async fn azure_pages_throttle_and_the_open_day_into_a_real_ingest_endpoint() -> 
     // Next day, from the checkpoint: only 2024-05-04 is polled and sent, now closed.
     let mut next_day = opts(5);
     next_day.backfill_from = None;
-    let report = poll(
-        &source(&base, TOKEN),
-        &HttpSink::new(&ingest_url),
-        &store,
-        &next_day,
-    )
-    .await?;
+    let report = poll_into_ingest(&base, &ingest_url, &store, &next_day).await?;
     assert_eq!(report.sent, 1);
     assert_eq!(report.deferred, 0);
     assert_eq!(report.checkpoint, Some(day(2024, 5, 4)));
@@ -232,13 +227,7 @@ async fn azure_pages_throttle_and_the_open_day_into_a_real_ingest_endpoint() -> 
 
     // Up to date: no request at all.
     let calls = mock.calls.load(Ordering::SeqCst);
-    let report = poll(
-        &source(&base, TOKEN),
-        &HttpSink::new(&ingest_url),
-        &store,
-        &next_day,
-    )
-    .await?;
+    let report = poll_into_ingest(&base, &ingest_url, &store, &next_day).await?;
     assert_eq!((report.window, report.sent), (None, 0));
     assert_eq!(mock.calls.load(Ordering::SeqCst), calls);
     Ok(())
@@ -248,59 +237,30 @@ async fn azure_pages_throttle_and_the_open_day_into_a_real_ingest_endpoint() -> 
 async fn azure_ids_are_deterministic_and_a_repoll_never_double_counts() -> TestResult {
     let (base, _mock) = azure_server(false).await;
     let (ingest_url, ingest) = ingest_server().await;
-    let first = CollectingSink::default();
-    poll(
-        &source(&base, TOKEN),
-        &first,
-        &MemoryCheckpoints::default(),
-        &opts(4),
-    )
-    .await?;
-    let second = CollectingSink::default();
-    poll(
-        &source(&base, TOKEN),
-        &second,
-        &MemoryCheckpoints::default(),
-        &opts(4),
-    )
-    .await?;
-    assert_eq!(ids(&first.taken()), ids(&second.taken()));
-    assert_eq!(first.taken().len(), 4);
+    let first = poll_fresh(&source(&base, TOKEN), &opts(4)).await?;
+    let second = poll_fresh(&source(&base, TOKEN), &opts(4)).await?;
+    assert_eq!(ids(&first), ids(&second));
+    assert_eq!(first.len(), 4);
 
     // Delivered twice to the ingest endpoint: stored once.
-    let sink = HttpSink::new(&ingest_url);
     for _ in 0..2 {
-        poll(
-            &source(&base, TOKEN),
-            &sink,
-            &MemoryCheckpoints::default(),
-            &opts(4),
-        )
-        .await?;
+        let fresh = MemoryCheckpoints::default();
+        poll_into_ingest(&base, &ingest_url, &fresh, &opts(4)).await?;
     }
-    let stored: Vec<Value> = ingest
-        .events
-        .lock()
-        .expect("lock")
-        .values()
-        .cloned()
-        .collect();
+    let stored = ingest.stored();
     assert_eq!(stored.len(), 4);
-    assert_eq!(total(&stored), total(&first.taken()));
+    assert_eq!(total(&stored), total(&first));
     Ok(())
 }
 
 #[tokio::test]
 async fn azure_sink_failure_leaves_the_checkpoint_unchanged() -> TestResult {
     let (base, _mock) = azure_server(false).await;
-    let store = MemoryCheckpoints::default();
-    let failing = CollectingSink::failing();
-    let err = poll(&source(&base, TOKEN), &failing, &store, &opts(4))
-        .await
-        .expect_err("the sink refused");
-    assert!(matches!(err, PollError::Sink(_)), "{err}");
-    assert_eq!(store.get("azure", "acme", SCOPE)?, None);
+    let store =
+        assert_sink_failure_keeps_the_checkpoint(&source(&base, TOKEN), &opts(4), "azure", SCOPE)
+            .await?;
 
+    // Once the sink is back, the same store moves.
     let ok = CollectingSink::default();
     let report = poll(&source(&base, TOKEN), &ok, &store, &opts(4)).await?;
     assert_eq!(report.sent, 4);
@@ -311,24 +271,17 @@ async fn azure_sink_failure_leaves_the_checkpoint_unchanged() -> TestResult {
 #[tokio::test]
 async fn azure_401_is_a_clear_error_without_the_token() -> TestResult {
     let (base, mock) = azure_server(false).await;
-    let store = MemoryCheckpoints::default();
-    let sink = CollectingSink::default();
-    let err = poll(&source(&base, "wrong-token-value"), &sink, &store, &opts(4))
-        .await
-        .expect_err("401");
-    let text = err.to_string();
-    assert!(
-        matches!(err, PollError::Status { status: 401, .. }),
-        "{text}"
-    );
-    assert!(text.starts_with("azure:"), "{text}");
-    assert!(
-        text.contains("401") && text.contains("Authentication failed"),
-        "{text}"
-    );
-    assert!(!text.contains("wrong-token-value") && !format!("{err:?}").contains("wrong-token"));
-    assert_eq!(mock.calls.load(Ordering::SeqCst), 1, "a 401 is not retried");
-    assert!(sink.taken().is_empty());
-    assert_eq!(store.get("azure", "acme", SCOPE)?, None);
+    let err = assert_401_without_the_token(
+        &source(&base, "wrong-token-value"),
+        &opts(4),
+        "azure",
+        SCOPE,
+        "wrong-token-value",
+        "Authentication failed",
+        &mock.calls,
+    )
+    .await?;
+    // Not even a part of the token.
+    assert!(!format!("{err:?}").contains("wrong-token"));
     Ok(())
 }

@@ -21,7 +21,7 @@ use costwatch_providers::digitalocean::{
     DigitalOceanConfig, DigitalOceanSource, InvoicePage, map_items,
 };
 use costwatch_providers::http::Token;
-use costwatch_providers::{CheckpointStore, MemoryCheckpoints, PollError, PollOptions, poll};
+use costwatch_providers::{CheckpointStore, MemoryCheckpoints, PollOptions, poll};
 use serde_json::{Value, json};
 
 const EXAMPLE: &str = "/work/shared/data/digitalocean/invoice_items_example.json";
@@ -50,61 +50,58 @@ fn unauthorized() -> Response {
         .into_response()
 }
 
+/// The vendor's 429 answer, for the first request when the mock throttles.
+fn throttled() -> Response {
+    let reset = chrono::Utc::now().timestamp() + 1;
+    (
+        StatusCode::TOO_MANY_REQUESTS,
+        [
+            ("ratelimit-limit", "5000".to_string()),
+            ("ratelimit-remaining", "0".to_string()),
+            ("ratelimit-reset", reset.to_string()),
+            ("content-type", "application/json".to_string()),
+        ],
+        r#"{"id":"too_many_requests","message":"API Rate limit exceeded."}"#,
+    )
+        .into_response()
+}
+
 async fn list(
     State(mock): State<Arc<Mock>>,
     Query(q): Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Response {
-    mock.calls.fetch_add(1, Ordering::SeqCst);
-    let n = mock.list_calls.fetch_add(1, Ordering::SeqCst);
-    if !bearer_ok(&headers) {
-        return unauthorized();
-    }
-    if mock.throttle_first && n == 0 {
-        let reset = chrono::Utc::now().timestamp() + 1;
-        return (
-            StatusCode::TOO_MANY_REQUESTS,
-            [
-                ("ratelimit-limit", "5000".to_string()),
-                ("ratelimit-remaining", "0".to_string()),
-                ("ratelimit-reset", reset.to_string()),
-                ("content-type", "application/json".to_string()),
-            ],
-            r#"{"id":"too_many_requests","message":"API Rate limit exceeded."}"#,
-        )
-            .into_response();
-    }
+    mock.list_calls.fetch_add(1, Ordering::SeqCst);
+    // The first request of a poll is always a list page, so that is what gets throttled.
+    admit!(mock.calls, headers, unauthorized, mock.throttle_first => throttled);
     mock.requests
         .lock()
         .expect("lock")
         .push(format!("list page {:?}", q.get("page")));
-    let body = match q.get("page").map(String::as_str) {
-        None | Some("1") => json!({
-            "invoices": [
-                {"invoice_uuid": JAN, "amount": "52.00", "invoice_period": "2020-01",
-                 "updated_at": "2020-02-23T06:31:50Z"}
-            ],
-            "invoice_preview": {"invoice_uuid": "1afe95e6-0958-4eb0-8d9a-9c5060d3ef03",
-                "amount": "34.56", "invoice_period": "2020-02", "updated_at": "2020-02-09T06:31:50Z"},
-            "links": {"pages": {
-                "next": "https://api.digitalocean.com/v2/customers/my/invoices?page=2&per_page=1",
-                "last": "https://api.digitalocean.com/v2/customers/my/invoices?page=2&per_page=1"}},
-            "meta": {"total": 2}
-        }),
-        _ => json!({
-            "invoices": [
-                {"invoice_uuid": DEC, "amount": "9.99", "invoice_period": "2019-12",
-                 "updated_at": "2020-01-02T06:31:50Z"}
-            ],
-            "invoice_preview": {"invoice_uuid": "1afe95e6-0958-4eb0-8d9a-9c5060d3ef03",
-                "amount": "34.56", "invoice_period": "2020-02", "updated_at": "2020-02-09T06:31:50Z"},
-            "links": {"pages": {
-                "first": "https://api.digitalocean.com/v2/customers/my/invoices?page=1&per_page=1",
-                "prev": "https://api.digitalocean.com/v2/customers/my/invoices?page=1&per_page=1"}},
-            "meta": {"total": 2}
-        }),
+    // One invoice a page (per_page=1), both pages with the same preview of the month in progress.
+    let page = |p: u32| {
+        format!("https://api.digitalocean.com/v2/customers/my/invoices?page={p}&per_page=1")
     };
-    axum::Json(body).into_response()
+    let (invoice, pages) = match q.get("page").map(String::as_str) {
+        None | Some("1") => (
+            json!({"invoice_uuid": JAN, "amount": "52.00", "invoice_period": "2020-01",
+                   "updated_at": "2020-02-23T06:31:50Z"}),
+            json!({"next": page(2), "last": page(2)}),
+        ),
+        _ => (
+            json!({"invoice_uuid": DEC, "amount": "9.99", "invoice_period": "2019-12",
+                   "updated_at": "2020-01-02T06:31:50Z"}),
+            json!({"first": page(1), "prev": page(1)}),
+        ),
+    };
+    axum::Json(json!({
+        "invoices": [invoice],
+        "invoice_preview": {"invoice_uuid": "1afe95e6-0958-4eb0-8d9a-9c5060d3ef03",
+            "amount": "34.56", "invoice_period": "2020-02", "updated_at": "2020-02-09T06:31:50Z"},
+        "links": {"pages": pages},
+        "meta": {"total": 2}
+    }))
+    .into_response()
 }
 
 async fn invoice(
@@ -113,10 +110,7 @@ async fn invoice(
     Query(q): Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Response {
-    mock.calls.fetch_add(1, Ordering::SeqCst);
-    if !bearer_ok(&headers) {
-        return unauthorized();
-    }
+    admit!(mock.calls, headers, unauthorized);
     let page = q.get("page").cloned();
     mock.requests
         .lock()
@@ -169,15 +163,14 @@ async fn invoice(
 }
 
 async fn do_server(throttle_first: bool) -> (String, Arc<Mock>) {
-    let mock = Arc::new(Mock {
+    let mock = Mock {
         throttle_first,
         ..Default::default()
-    });
+    };
     let router = Router::new()
         .route("/v2/customers/my/invoices", get(list))
-        .route("/v2/customers/my/invoices/{uuid}", get(invoice))
-        .with_state(mock.clone());
-    (serve(router).await, mock)
+        .route("/v2/customers/my/invoices/{uuid}", get(invoice));
+    serve_mock(mock, router).await
 }
 
 fn source(base: &str, token: &str) -> DigitalOceanSource {
@@ -189,10 +182,7 @@ fn source(base: &str, token: &str) -> DigitalOceanSource {
 }
 
 fn opts(now: chrono::DateTime<chrono::Utc>) -> PollOptions {
-    let mut o = PollOptions::new(TenantId::parse("acme").expect("tenant"));
-    o.now = now;
-    o.backfill_from = Some(day(2019, 12, 1));
-    o
+    poll_options(now, day(2019, 12, 1))
 }
 
 #[tokio::test]
@@ -280,24 +270,10 @@ async fn digitalocean_invoices_pages_throttle_and_preview() -> TestResult {
 #[tokio::test]
 async fn digitalocean_ids_are_deterministic_and_survive_a_reissued_invoice() -> TestResult {
     let (base, _mock) = do_server(false).await;
-    let a = CollectingSink::default();
-    let b = CollectingSink::default();
     let now = at(2020, 2, 10, 9);
-    poll(
-        &source(&base, TOKEN),
-        &a,
-        &MemoryCheckpoints::default(),
-        &opts(now),
-    )
-    .await?;
-    poll(
-        &source(&base, TOKEN),
-        &b,
-        &MemoryCheckpoints::default(),
-        &opts(now),
-    )
-    .await?;
-    assert_eq!(ids(&a.taken()), ids(&b.taken()));
+    let a = poll_fresh(&source(&base, TOKEN), &opts(now)).await?;
+    let b = poll_fresh(&source(&base, TOKEN), &opts(now)).await?;
+    assert_eq!(ids(&a), ids(&b));
 
     // The same items under a re-issued invoice (another uuid) keep their ids.
     let page: InvoicePage = serde_json::from_str(&example())?;
@@ -322,38 +298,28 @@ async fn digitalocean_ids_are_deterministic_and_survive_a_reissued_invoice() -> 
 #[tokio::test]
 async fn digitalocean_sink_failure_leaves_the_checkpoint_unchanged() -> TestResult {
     let (base, _mock) = do_server(false).await;
-    let store = MemoryCheckpoints::default();
-    let err = poll(
+    assert_sink_failure_keeps_the_checkpoint(
         &source(&base, TOKEN),
-        &CollectingSink::failing(),
-        &store,
         &opts(at(2020, 2, 10, 9)),
+        "digitalocean",
+        "customers/my",
     )
-    .await
-    .expect_err("sink down");
-    assert!(matches!(err, PollError::Sink(_)));
-    assert_eq!(store.get("digitalocean", "acme", "customers/my")?, None);
+    .await?;
     Ok(())
 }
 
 #[tokio::test]
 async fn digitalocean_401_is_a_clear_error_without_the_token() -> TestResult {
     let (base, mock) = do_server(false).await;
-    let err = poll(
+    assert_401_without_the_token(
         &source(&base, "dop_v1_wrong"),
-        &CollectingSink::default(),
-        &MemoryCheckpoints::default(),
         &opts(at(2020, 2, 10, 9)),
+        "digitalocean",
+        "customers/my",
+        "dop_v1_wrong",
+        "Unable to authenticate you",
+        &mock.calls,
     )
-    .await
-    .expect_err("401");
-    let text = err.to_string();
-    assert!(
-        text.starts_with("digitalocean:") && text.contains("HTTP 401"),
-        "{text}"
-    );
-    assert!(text.contains("Unable to authenticate you"), "{text}");
-    assert!(!text.contains("dop_v1_wrong") && !format!("{err:?}").contains("dop_v1_wrong"));
-    assert_eq!(mock.calls.load(Ordering::SeqCst), 1);
+    .await?;
     Ok(())
 }

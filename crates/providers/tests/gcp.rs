@@ -15,10 +15,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use common::*;
-use costwatch_domain::TenantId;
 use costwatch_providers::gcp::{GcpConfig, GcpSource, query_sql};
 use costwatch_providers::http::Token;
-use costwatch_providers::{CheckpointStore, MemoryCheckpoints, PollError, PollOptions, poll};
+use costwatch_providers::{CheckpointStore, MemoryCheckpoints, PollOptions, poll};
 use serde_json::{Value, json};
 
 const TABLE: &str = "billing-proj.billing.gcp_billing_export_v1_010101_ABCDEF_123456";
@@ -54,24 +53,23 @@ fn unauthorized() -> Response {
         .into_response()
 }
 
+/// The vendor's 429 answer, for the first request when the mock throttles.
+fn throttled() -> Response {
+    (
+        StatusCode::TOO_MANY_REQUESTS,
+        [("retry-after", "0"), ("content-type", "application/json")],
+        r#"{"error":{"code":429,"message":"Exceeded rate limits: too many api requests per user per method for this user_method.","status":"RESOURCE_EXHAUSTED"}}"#,
+    )
+        .into_response()
+}
+
 async fn jobs_query(
     State(mock): State<Arc<Mock>>,
     Path(project): Path<String>,
     headers: HeaderMap,
     body: String,
 ) -> Response {
-    let n = mock.calls.fetch_add(1, Ordering::SeqCst);
-    if !bearer_ok(&headers) {
-        return unauthorized();
-    }
-    if mock.throttle_first && n == 0 {
-        return (
-            StatusCode::TOO_MANY_REQUESTS,
-            [("retry-after", "0"), ("content-type", "application/json")],
-            r#"{"error":{"code":429,"message":"Exceeded rate limits: too many api requests per user per method for this user_method.","status":"RESOURCE_EXHAUSTED"}}"#,
-        )
-            .into_response();
-    }
+    admit!(mock.calls, headers, unauthorized, mock.throttle_first => throttled);
     mock.requests
         .lock()
         .expect("lock")
@@ -95,10 +93,7 @@ async fn get_results(
     Query(q): Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Response {
-    mock.calls.fetch_add(1, Ordering::SeqCst);
-    if !bearer_ok(&headers) {
-        return unauthorized();
-    }
+    admit!(mock.calls, headers, unauthorized);
     let token = q.get("pageToken").cloned();
     mock.requests.lock().expect("lock").push(format!(
         "results {project} {job} {token:?} {:?}",
@@ -142,18 +137,17 @@ async fn get_results(
 }
 
 async fn gcp_server(throttle_first: bool) -> (String, Arc<Mock>) {
-    let mock = Arc::new(Mock {
+    let mock = Mock {
         throttle_first,
         ..Default::default()
-    });
+    };
     let router = Router::new()
         .route("/bigquery/v2/projects/{project}/queries", post(jobs_query))
         .route(
             "/bigquery/v2/projects/{project}/queries/{job}",
             get(get_results),
-        )
-        .with_state(mock.clone());
-    (serve(router).await, mock)
+        );
+    serve_mock(mock, router).await
 }
 
 fn source(base: &str, token: &str) -> GcpSource {
@@ -163,10 +157,7 @@ fn source(base: &str, token: &str) -> GcpSource {
 }
 
 fn opts() -> PollOptions {
-    let mut o = PollOptions::new(TenantId::parse("acme").expect("tenant"));
-    o.now = at(2024, 5, 4, 10);
-    o.backfill_from = Some(day(2024, 5, 1));
-    o
+    poll_options(at(2024, 5, 4, 10), day(2024, 5, 1))
 }
 
 #[tokio::test]
@@ -236,24 +227,10 @@ async fn gcp_query_job_pages_throttle_and_the_open_day() -> TestResult {
 #[tokio::test]
 async fn gcp_ids_are_deterministic() -> TestResult {
     let (base, _mock) = gcp_server(false).await;
-    let a = CollectingSink::default();
-    let b = CollectingSink::default();
-    poll(
-        &source(&base, TOKEN),
-        &a,
-        &MemoryCheckpoints::default(),
-        &opts(),
-    )
-    .await?;
-    poll(
-        &source(&base, TOKEN),
-        &b,
-        &MemoryCheckpoints::default(),
-        &opts(),
-    )
-    .await?;
-    assert_eq!(ids(&a.taken()), ids(&b.taken()));
-    let unique: std::collections::BTreeSet<String> = ids(&a.taken()).into_iter().collect();
+    let a = poll_fresh(&source(&base, TOKEN), &opts()).await?;
+    let b = poll_fresh(&source(&base, TOKEN), &opts()).await?;
+    assert_eq!(ids(&a), ids(&b));
+    let unique: std::collections::BTreeSet<String> = ids(&a).into_iter().collect();
     assert_eq!(unique.len(), 5, "cost and credit events have distinct ids");
     Ok(())
 }
@@ -261,42 +238,23 @@ async fn gcp_ids_are_deterministic() -> TestResult {
 #[tokio::test]
 async fn gcp_sink_failure_leaves_the_checkpoint_unchanged() -> TestResult {
     let (base, _mock) = gcp_server(false).await;
-    let store = MemoryCheckpoints::default();
-    let err = poll(
-        &source(&base, TOKEN),
-        &CollectingSink::failing(),
-        &store,
-        &opts(),
-    )
-    .await
-    .expect_err("sink down");
-    assert!(matches!(err, PollError::Sink(_)));
-    assert_eq!(store.get("gcp", "acme", TABLE)?, None);
+    assert_sink_failure_keeps_the_checkpoint(&source(&base, TOKEN), &opts(), "gcp", TABLE).await?;
     Ok(())
 }
 
 #[tokio::test]
 async fn gcp_401_is_a_clear_error_without_the_token() -> TestResult {
     let (base, mock) = gcp_server(false).await;
-    let err = poll(
+    assert_401_without_the_token(
         &source(&base, "ya29.wrong"),
-        &CollectingSink::default(),
-        &MemoryCheckpoints::default(),
         &opts(),
+        "gcp",
+        TABLE,
+        "ya29.wrong",
+        "invalid authentication credentials",
+        &mock.calls,
     )
-    .await
-    .expect_err("401");
-    let text = err.to_string();
-    assert!(
-        text.starts_with("gcp:") && text.contains("HTTP 401"),
-        "{text}"
-    );
-    assert!(
-        text.contains("invalid authentication credentials"),
-        "{text}"
-    );
-    assert!(!text.contains("ya29.wrong") && !format!("{err:?}").contains("ya29.wrong"));
-    assert_eq!(mock.calls.load(Ordering::SeqCst), 1);
+    .await?;
     Ok(())
 }
 

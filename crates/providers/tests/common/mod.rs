@@ -2,7 +2,7 @@
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -13,9 +13,12 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use costwatch_domain::TenantId;
 use costwatch_domain::validate::parse_batch;
 use costwatch_providers::http::ClientConfig;
-use costwatch_providers::{Sink, SinkError};
+use costwatch_providers::{
+    CheckpointStore, MemoryCheckpoints, PollError, PollOptions, Sink, SinkError, Source, poll,
+};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
@@ -33,6 +36,82 @@ pub async fn serve(router: Router) -> String {
         let _ = axum::serve(listener, router).await;
     });
     format!("http://{addr}")
+}
+
+/// Serves a vendor mock: `router`'s handlers get `mock` as their state.
+pub async fn serve_mock<M: Send + Sync + 'static>(
+    mock: M,
+    router: Router<Arc<M>>,
+) -> (String, Arc<M>) {
+    let mock = Arc::new(mock);
+    (serve(router.with_state(mock.clone())).await, mock)
+}
+
+/// The options every vendor test polls with: tenant `acme`, "now" and the first day to poll.
+pub fn poll_options(now: DateTime<Utc>, backfill_from: NaiveDate) -> PollOptions {
+    let mut o = PollOptions::new(TenantId::parse("acme").expect("tenant"));
+    o.now = now;
+    o.backfill_from = Some(backfill_from);
+    o
+}
+
+/// One poll from scratch (no checkpoint) into a fresh sink: the events it sent.
+pub async fn poll_fresh<S: Source>(
+    source: &S,
+    opts: &PollOptions,
+) -> Result<Vec<Value>, PollError> {
+    let sink = CollectingSink::default();
+    poll(source, &sink, &MemoryCheckpoints::default(), opts).await?;
+    Ok(sink.taken())
+}
+
+/// A poll whose sink refuses everything fails with a sink error and leaves no checkpoint for
+/// (`provider`, `acme`, `scope`). Returns the store, for a follow-up poll.
+pub async fn assert_sink_failure_keeps_the_checkpoint<S: Source>(
+    source: &S,
+    opts: &PollOptions,
+    provider: &str,
+    scope: &str,
+) -> Result<MemoryCheckpoints, Box<dyn std::error::Error>> {
+    let store = MemoryCheckpoints::default();
+    let err = poll(source, &CollectingSink::failing(), &store, opts)
+        .await
+        .expect_err("the sink refused");
+    assert!(matches!(err, PollError::Sink(_)), "{err}");
+    assert_eq!(store.get(provider, "acme", scope)?, None);
+    Ok(store)
+}
+
+/// A poll with a wrong token (`source` was built with `bad_token`): one request, not retried,
+/// a `{provider}: … HTTP 401: {vendor message}` error that never shows the token, nothing sent,
+/// no checkpoint. Returns the error for vendor-specific checks.
+pub async fn assert_401_without_the_token<S: Source>(
+    source: &S,
+    opts: &PollOptions,
+    provider: &str,
+    scope: &str,
+    bad_token: &str,
+    vendor_message: &str,
+    calls: &AtomicUsize,
+) -> Result<PollError, Box<dyn std::error::Error>> {
+    let store = MemoryCheckpoints::default();
+    let sink = CollectingSink::default();
+    let err = poll(source, &sink, &store, opts).await.expect_err("401");
+    let text = err.to_string();
+    assert!(
+        matches!(err, PollError::Status { status: 401, .. }),
+        "{text}"
+    );
+    assert!(
+        text.starts_with(&format!("{provider}:")) && text.contains("HTTP 401"),
+        "{text}"
+    );
+    assert!(text.contains(vendor_message), "{text}");
+    assert!(!text.contains(bad_token) && !format!("{err:?}").contains(bad_token));
+    assert_eq!(calls.load(Ordering::SeqCst), 1, "a 401 is not retried");
+    assert!(sink.taken().is_empty());
+    assert_eq!(store.get(provider, "acme", scope)?, None);
+    Ok(err)
 }
 
 pub fn day(y: i32, m: u32, d: u32) -> NaiveDate {
@@ -63,6 +142,30 @@ pub fn bearer_ok(headers: &axum::http::HeaderMap) -> bool {
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v == format!("Bearer {TOKEN}"))
 }
+
+/// The start of every vendor mock handler: counts the request in `calls` (tests assert how many
+/// were made, e.g. that a 401 is not retried), then returns `unauthorized()` — the vendor's own
+/// 401 answer — from the handler unless the request carries the test token. Evaluates to the
+/// request's number (0 for the first). With `throttle_first => throttled`, the first request
+/// (once authorized) gets `throttled()`, the vendor's 429. A macro because it returns from the
+/// handler.
+macro_rules! admit {
+    ($calls:expr, $headers:expr, $unauthorized:expr) => {{
+        let n = $calls.fetch_add(1, ::std::sync::atomic::Ordering::SeqCst);
+        if !$crate::common::bearer_ok(&$headers) {
+            return $unauthorized();
+        }
+        n
+    }};
+    ($calls:expr, $headers:expr, $unauthorized:expr, $throttle_first:expr => $throttled:expr) => {{
+        let n = admit!($calls, $headers, $unauthorized);
+        if $throttle_first && n == 0 {
+            return $throttled();
+        }
+        n
+    }};
+}
+pub(crate) use admit;
 
 /// Collects what it is sent; fails every call while `fail` is set.
 #[derive(Default)]
@@ -100,6 +203,18 @@ impl Sink for CollectingSink {
 pub struct Ingest {
     pub events: Mutex<BTreeMap<(String, String), Value>>,
     pub posts: Mutex<usize>,
+}
+
+impl Ingest {
+    /// The events kept (one per tenant and id).
+    pub fn stored(&self) -> Vec<Value> {
+        self.events
+            .lock()
+            .expect("lock")
+            .values()
+            .cloned()
+            .collect()
+    }
 }
 
 pub async fn ingest_server() -> (String, Arc<Ingest>) {
