@@ -43,6 +43,12 @@ pub struct UpConfig {
     /// Run the anomaly detector (hourly cost series; results in `anomalies.sqlite`, GraphQL
     /// `anomalies`/`anomalyDetected`, `Anomaly` alerts).
     pub anomalies: bool,
+    /// Folder watched for billing files to import: `<import_dir>/<tenant>/<file>`, FOCUS or CUR
+    /// (CSV, gzip or Parquet); imported files move to `<tenant>/done/`, rejected ones to
+    /// `<tenant>/failed/` with a `<name>.errors.txt`. Off when unset.
+    pub import_dir: Option<PathBuf>,
+    /// Seconds between scans of `import_dir`.
+    pub import_scan_secs: u64,
 }
 
 impl Default for UpConfig {
@@ -62,6 +68,8 @@ impl Default for UpConfig {
             notifier: None,
             alert_sweep_secs: 60,
             anomalies: true,
+            import_dir: None,
+            import_scan_secs: 30,
         }
     }
 }
@@ -113,6 +121,14 @@ impl UpConfig {
         if !(1..=3600).contains(&self.alert_sweep_secs) {
             problems.push("alert_sweep_secs: must be between 1 and 3600".into());
         }
+        if self.import_scan_secs == 0 {
+            problems.push("import_scan_secs: must be at least 1".into());
+        }
+        if let Some(dir) = &self.import_dir
+            && !dir.is_dir()
+        {
+            problems.push(format!("import_dir: {} is not a directory", dir.display()));
+        }
         for (name, path) in [
             ("rate_card", &self.rate_card),
             ("fx", &self.fx),
@@ -153,6 +169,19 @@ mod tests {
         let problems = c.validate().unwrap_err();
         assert_eq!(problems.len(), 2);
         assert!(problems[0].starts_with("default_currency"));
+    }
+
+    #[test]
+    fn import_keys_are_checked() {
+        let c = UpConfig {
+            import_dir: Some(PathBuf::from("/no/such/costwatch/import/dir")),
+            import_scan_secs: 0,
+            ..UpConfig::default()
+        };
+        let problems = c.validate().unwrap_err();
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(problems[0].starts_with("import_scan_secs"));
+        assert!(problems[1].starts_with("import_dir"));
     }
 
     #[test]

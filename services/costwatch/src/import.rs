@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
+use costwatch::import_watch::{MAX_LISTED_ERRORS, error_line};
 use costwatch_billing_import::source::{self, BytesRead};
 use costwatch_billing_import::{
     EventReader, Format, ImportError, ImportOptions, RowError, ValidationReport,
@@ -19,9 +20,6 @@ use costwatch_domain::TenantId;
 use costwatch_providers::sink::send_batch;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::Value;
-
-/// Errors listed before the rest are only counted.
-const MAX_LISTED_ERRORS: usize = 100;
 
 #[derive(Clone, Copy, ValueEnum)]
 pub enum FormatArg {
@@ -92,7 +90,7 @@ pub async fn run(args: ImportArgs) -> ExitCode {
         match validate_file(format, path, &opts, MAX_LISTED_ERRORS - listed) {
             Ok(report) => {
                 for e in &report.errors {
-                    eprintln!("{}: {e}", path.display());
+                    eprintln!("{}: {}", path.display(), error_line(e));
                 }
                 listed += report.errors.len();
                 total_errors += report.error_count;
@@ -109,7 +107,7 @@ pub async fn run(args: ImportArgs) -> ExitCode {
             }
             Err(FileError::Import(ImportError::Header(errors))) => {
                 for e in errors.iter().take(MAX_LISTED_ERRORS - listed) {
-                    eprintln!("{}: header: {}: {}", path.display(), e.column, e.reason);
+                    eprintln!("{}: {}", path.display(), error_line(e));
                 }
                 listed = (listed + errors.len()).min(MAX_LISTED_ERRORS);
                 total_errors += errors.len() as u64;

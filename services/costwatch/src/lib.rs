@@ -6,6 +6,7 @@ pub mod anomalies;
 pub mod config;
 pub mod demo;
 pub mod distributed;
+pub mod import_watch;
 pub mod platform;
 mod serve;
 mod web;

@@ -91,6 +91,12 @@ impl Platform {
             max_batch_events: cfg.max_batch_events,
         };
         let ingestor = Arc::new(Ingestor::new(log.clone(), card, limits));
+        if let Some(dir) = cfg.import_dir.clone() {
+            let every = Duration::from_secs(cfg.import_scan_secs);
+            let watch =
+                crate::import_watch::run(dir, every, ingestor.clone(), shutdown.subscribe());
+            tasks.spawn(watch);
+        }
         let alerting = crate::alerts::start(
             &cfg,
             store.clone(),
