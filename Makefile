@@ -83,6 +83,7 @@ test: lint unit adapters web-test
 
 bench: toolchain
 	$(CARGO) bench -p costwatch-integration-tests --bench ingest_to_push
+	$(CARGO) bench -p costwatch-billing-import --bench import_formats
 
 # Distributed mode on the dev stack (release services): end-to-end throughput next to Kafka's own
 # ProducerPerformance, and ingest -> push latency at fixed offered rates (BENCH_RATES).
