@@ -1,0 +1,177 @@
+//! `costwatch poll digitalocean` end to end: the real binary polls a local server shaped like
+//! DigitalOcean's billing API (the official example invoice) into the embedded platform; the
+//! tenant's total equals the invoice items, a second poll adds nothing, a wrong token fails
+//! without printing it.
+
+use std::process::{Command, Output};
+
+use axum::Router;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Json, Response};
+use axum::routing::get;
+use costwatch::{Platform, UpConfig};
+use rust_decimal::Decimal;
+use serde_json::{Value, json};
+
+const EXAMPLE: &str = "/work/shared/data/digitalocean/invoice_items_example.json";
+const INVOICE: &str = "22737513-0ea7-4206-8ceb-98a575af7681";
+const TOKEN: &str = "dop_v1_local-test-token";
+
+fn authorized(headers: &HeaderMap) -> bool {
+    headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v == format!("Bearer {TOKEN}"))
+}
+
+fn unauthorized() -> Response {
+    let body = json!({"id": "Unauthorized", "message": "Unable to authenticate you"});
+    (StatusCode::UNAUTHORIZED, Json(body)).into_response()
+}
+
+/// The invoice list (one January 2020 invoice) and its items: the API reference's example, with
+/// its paging links removed (this server has one page of items).
+async fn vendor() -> String {
+    let mut items: Value =
+        serde_json::from_str(&std::fs::read_to_string(EXAMPLE).expect("example")).expect("json");
+    items["links"] = json!({});
+    items["meta"] = json!({"total": 2});
+    let app = Router::new()
+        .route(
+            "/v2/customers/my/invoices",
+            get(|headers: HeaderMap| async move {
+                if !authorized(&headers) {
+                    return unauthorized();
+                }
+                Json(json!({
+                    "invoices": [{"invoice_uuid": INVOICE, "amount": "46.79",
+                        "invoice_period": "2020-01", "updated_at": "2020-02-01T09:00:00Z"}],
+                    "links": {}, "meta": {"total": 1}
+                }))
+                .into_response()
+            }),
+        )
+        .route(
+            "/v2/customers/my/invoices/{uuid}",
+            get(move |headers: HeaderMap| {
+                let items = items.clone();
+                async move {
+                    if !authorized(&headers) {
+                        return unauthorized();
+                    }
+                    Json(items).into_response()
+                }
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    format!("http://{addr}")
+}
+
+async fn poll(base: &str, vendor: &str, token: &str, data: &std::path::Path) -> Output {
+    let (base, vendor, token, data) = (
+        base.to_string(),
+        vendor.to_string(),
+        token.to_string(),
+        data.to_path_buf(),
+    );
+    tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_costwatch"))
+            .args([
+                "poll",
+                "digitalocean",
+                "--tenant",
+                "acme",
+                "--from",
+                "2020-01-01",
+            ])
+            .args(["--server", &base])
+            .arg("--data-dir")
+            .arg(&data)
+            .env("COSTWATCH_DIGITALOCEAN_TOKEN", &token)
+            .env("COSTWATCH_DIGITALOCEAN_BASE_URL", &vendor)
+            .env("COSTWATCH_LOG", "warn")
+            .output()
+            .expect("run costwatch poll")
+    })
+    .await
+    .expect("join")
+}
+
+async fn total(client: &reqwest::Client, base: &str) -> (Decimal, u64) {
+    let query = "{costSummary(tenant:\"acme\",range:{from:\"2019-12-01T00:00:00Z\",to:\"2020-03-01T00:00:00Z\"},currency:\"USD\"){total{amount} events}}";
+    let v: Value = client
+        .post(format!("{base}/graphql"))
+        .json(&json!({ "query": query }))
+        .send()
+        .await
+        .expect("graphql")
+        .json()
+        .await
+        .expect("json");
+    let s = &v["data"]["costSummary"];
+    let amount = s["total"]["amount"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{v}"));
+    (
+        amount.parse().expect("decimal"),
+        s["events"].as_u64().unwrap_or(0),
+    )
+}
+
+/// Waits until the aggregator has counted `events` (it runs asynchronously after ingest).
+async fn counted(client: &reqwest::Client, base: &str, events: u64) -> (Decimal, u64) {
+    for _ in 0..100 {
+        let t = total(client, base).await;
+        if t.1 >= events {
+            return t;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    total(client, base).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn digitalocean_invoices_are_polled_once_into_the_platform() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = UpConfig {
+        http: "127.0.0.1:0".parse().expect("addr"),
+        grpc: "127.0.0.1:0".parse().expect("addr"),
+        data_dir: dir.path().join("data"),
+        demo: false,
+        ..UpConfig::default()
+    };
+    let platform = Platform::start(cfg).await.expect("platform starts");
+    let base = format!("http://{}", platform.http_addr);
+    let vendor = vendor().await;
+    let client = reqwest::Client::new();
+    let checkpoints = dir.path().join("poll");
+
+    let out = poll(&base, &vendor, "wrong-token-123", &checkpoints).await;
+    assert_eq!(out.status.code(), Some(69), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("401"), "{stderr}");
+    assert!(
+        !stderr.contains("wrong-token-123"),
+        "the token is never printed: {stderr}"
+    );
+
+    let out = poll(&base, &vendor, TOKEN, &checkpoints).await;
+    assert!(out.status.success(), "{out:?}");
+    // The example invoice's two items: 12.34 + 34.45.
+    let (amount, events) = counted(&client, &base, 2).await;
+    assert_eq!((amount, events), ("46.79".parse().expect("decimal"), 2));
+
+    let out = poll(&base, &vendor, TOKEN, &checkpoints).await;
+    assert!(out.status.success(), "{out:?}");
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(
+        total(&client, &base).await,
+        (amount, 2),
+        "a second poll adds nothing"
+    );
+    platform.stop().await;
+}
