@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use costwatch_domain::validate::{MAX_LABEL_VALUE_LEN, MAX_NAME_LEN, parse_event};
+use costwatch_domain::validate::{MAX_LABEL_VALUE_LEN, MAX_NAME_LEN, checked_event};
 use costwatch_domain::{Category, SubKind};
 use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
@@ -167,15 +167,8 @@ impl Draft {
         if let (Some(k), Some(obj)) = (self.sub_kind, event.as_object_mut()) {
             obj.insert("subKind".into(), Value::String(k.as_str().into()));
         }
-        match parse_event(0, &event, now) {
-            Ok(parsed) => {
-                // Send the sub-kind the domain inferred, so the event on the wire says it.
-                if let Some(obj) = event.as_object_mut() {
-                    obj.insert("subKind".into(), parsed.sub_kind.as_str().into());
-                }
-                Ok(event)
-            }
-            Err(errors) => Err(errors
+        checked_event(event, now).map_err(|errors| {
+            errors
                 .into_iter()
                 .map(|e| RowError {
                     row,
@@ -183,8 +176,8 @@ impl Draft {
                     column: self.column_of(&e.field),
                     reason: format!("{} {}", e.field, e.reason),
                 })
-                .collect()),
-        }
+                .collect()
+        })
     }
 
     fn column_of(&self, field: &str) -> String {

@@ -123,6 +123,16 @@ pub fn parse_decimal(text: &str) -> Result<Decimal, String> {
     parsed.map_err(|_| format!("{t:?} is not a decimal number (at most 28 significant digits)"))
 }
 
+/// Validates an event built by an importer or poller and writes the sub-kind the domain inferred
+/// back into it, so the event on the wire says it. Returns the event ready to send.
+pub fn checked_event(mut event: Value, now: DateTime<Utc>) -> Result<Value, Vec<FieldError>> {
+    let parsed = parse_event(0, &event, now)?;
+    if let Some(obj) = event.as_object_mut() {
+        obj.insert("subKind".into(), parsed.sub_kind.as_str().into());
+    }
+    Ok(event)
+}
+
 /// Parses one event of a batch. `now` bounds how far in the future a timestamp may be.
 pub fn parse_event(
     index: usize,

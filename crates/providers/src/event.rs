@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
-use costwatch_domain::validate::{MAX_LABEL_VALUE_LEN, MAX_NAME_LEN, parse_decimal, parse_event};
+use costwatch_domain::validate::{MAX_LABEL_VALUE_LEN, MAX_NAME_LEN, checked_event, parse_decimal};
 use costwatch_domain::{Category, SubKind, TenantId};
 use rust_decimal::Decimal;
 use serde_json::value::RawValue;
@@ -206,19 +206,13 @@ impl Draft {
         if let (Some(k), Some(obj)) = (self.sub_kind, event.as_object_mut()) {
             obj.insert("subKind".into(), Value::String(k.as_str().into()));
         }
-        match parse_event(0, &event, now) {
-            Ok(parsed) => {
-                if let Some(obj) = event.as_object_mut() {
-                    obj.insert("subKind".into(), parsed.sub_kind.as_str().into());
-                }
-                Ok(event)
-            }
-            Err(errors) => Err(errors
+        checked_event(event, now).map_err(|errors| {
+            errors
                 .iter()
                 .map(|e| format!("{} {}", e.field, e.reason))
                 .collect::<Vec<_>>()
-                .join("; ")),
-        }
+                .join("; ")
+        })
     }
 }
 
