@@ -12,6 +12,7 @@ use std::time::Duration as StdDuration;
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use costwatch_domain::alerting::{AlertState, Digest, DigestInput, DigestKind, build_digest};
+use costwatch_domain::query::reconcile::reconcile;
 use costwatch_domain::{Currency, Granularity};
 use costwatch_ports::{AlertStore, CostStore};
 use tokio::sync::watch;
@@ -67,15 +68,18 @@ impl DigestService {
         let tenant = parse_tenant(tenant)?;
         let window = kind.window(at);
         let previous = kind.previous(window);
-        // Windows are whole UTC days, so day cells cover them exactly.
+        // Windows are whole UTC days, so day cells cover them exactly; billing data replaces
+        // the estimates of its provider × service × day, as in every cost query.
         let current_rows = self
             .costs
             .rollups(&tenant, Granularity::Day, window.start, window.end)
-            .await?;
+            .await
+            .map(|rows| reconcile(rows).counted)?;
         let previous_rows = self
             .costs
             .rollups(&tenant, Granularity::Day, previous.start, previous.end)
-            .await?;
+            .await
+            .map(|rows| reconcile(rows).counted)?;
         let status_at = now.min(window.end - Duration::seconds(1));
         let budgets: Vec<_> = self
             .budgets

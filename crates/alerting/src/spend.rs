@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use costwatch_domain::budget::{BudgetScope, PeriodWindow};
 use costwatch_domain::query::Sums;
+use costwatch_domain::query::reconcile::reconcile;
 use costwatch_domain::{Currency, Granularity};
 use costwatch_ports::CostStore;
 use rust_decimal::Decimal;
@@ -12,7 +13,8 @@ use crate::{AlertingError, Fx};
 
 /// Spend per day of `window` (index 0 = the day starting at `window.start`; days with nothing
 /// are zero) of the rows matching `scope`, converted to `currency`. Exact: per-day sums are
-/// exact per source currency, then converted once at the day's rate (`docs/money.md`).
+/// exact per source currency, then converted once at the day's rate (`docs/money.md`). Billing
+/// data replaces the rate-card estimates of its provider × service × day, as in every cost query.
 pub async fn daily_spend(
     store: &dyn CostStore,
     fx: &Fx,
@@ -24,6 +26,8 @@ pub async fn daily_spend(
     let rows = store
         .rollups(tenant, Granularity::Day, window.start, window.end)
         .await?;
+    // Reconciled before the scope filter, so a filter cannot hide the bill of an estimate.
+    let rows = reconcile(rows).counted;
     let filter = scope.filter();
     let mut per_day: BTreeMap<i64, Sums> = BTreeMap::new();
     for row in rows.iter().filter(|r| filter.matches(&r.series)) {

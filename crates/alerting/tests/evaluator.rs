@@ -95,8 +95,14 @@ impl World {
         }
     }
 
-    /// Books `amount` USD of `service` at `t` into every granularity, as the aggregator would.
+    /// Books `amount` USD of billed `service` usage at `t` into every granularity, as the
+    /// aggregator would.
     async fn spend(&mut self, service: &str, t: DateTime<Utc>, amount: &str) {
+        self.book(service, t, amount, true).await;
+    }
+
+    /// Books `amount` USD at `t`, billed or estimated from a rate card.
+    async fn book(&mut self, service: &str, t: DateTime<Utc>, amount: &str, billed: bool) {
         let series = SeriesKey {
             tenant: "acme".into(),
             category: Category::Hosting,
@@ -109,7 +115,7 @@ impl World {
         };
         let value = RollupValue {
             amount: dec(amount),
-            billed: dec(amount),
+            billed: if billed { dec(amount) } else { Decimal::ZERO },
             events: 1,
         };
         let deltas = Granularity::ALL
@@ -246,6 +252,43 @@ async fn crossing_80_percent_raises_one_alert_through_redelivery_and_restart() {
         1,
         "one event to notify"
     );
+}
+
+#[tokio::test]
+async fn a_bill_replaces_the_estimate_of_its_day_in_budget_spend() {
+    let mut w = World::new();
+    w.evaluator = Evaluator::new(
+        w.budgets.clone(),
+        w.costs.clone(),
+        FxRates::default(),
+        no_spike(),
+    );
+    w.budget(
+        "100",
+        vec![actual(80), unreachable_forecast()],
+        BudgetScope::default(),
+    )
+    .await;
+    // Estimated 60 on the 20th, then the bill for that day says 70: spend is 70, not 130.
+    w.book("ec2", at(11, 20, 5), "60", false).await;
+    w.book("ec2", at(11, 20, 0), "70", true).await;
+    assert!(
+        w.evaluator
+            .evaluate_tenant("acme", at(11, 21, 0))
+            .await
+            .expect("eval")
+            .is_empty(),
+        "the estimate must not count next to its bill"
+    );
+    // The 21st is not billed yet: its estimate counts.
+    w.book("ec2", at(11, 21, 1), "15", false).await;
+    let changed = w
+        .evaluator
+        .evaluate_tenant("acme", at(11, 21, 2))
+        .await
+        .expect("eval");
+    assert_eq!(changed.len(), 1, "{changed:?}");
+    assert_eq!(changed[0].actual, Some(dec("85")));
 }
 
 #[tokio::test]

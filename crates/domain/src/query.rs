@@ -441,5 +441,7 @@ pub fn project_month_end(month_to_date_total: Decimal, now: DateTime<Utc>) -> De
         .map_or(month_to_date_total, round_computed)
 }
 
+pub mod reconcile;
+
 #[cfg(test)]
 mod tests;

@@ -9,6 +9,7 @@ pub mod grpc;
 pub mod openapi;
 mod openapi_budgets;
 pub mod queries;
+pub mod reconciliation;
 pub mod rest;
 pub mod rest_budgets;
 pub mod rest_fx;

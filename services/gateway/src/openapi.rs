@@ -5,7 +5,8 @@
 use serde_json::{Value, json};
 
 use crate::queries::MAX_BUCKETS;
-use crate::rest::{CURRENT_PATH, HISTORY_PATH};
+use crate::reconciliation::MAX_RECONCILIATION_DAYS;
+use crate::rest::{CURRENT_PATH, HISTORY_PATH, RECONCILIATION_PATH};
 
 const USAGE_EVENT_SCHEMA: &str = include_str!("../../../schemas/events/usage-event.v1.json");
 const USAGE_EVENT_EXAMPLE: &str =
@@ -139,6 +140,24 @@ fn paths() -> Value {
                 "503": unavailable()
             }
         }},
+        RECONCILIATION_PATH: { "get": {
+            "operationId": "costReconciliation",
+            "tags": ["costs"],
+            "summary": "Rate-card estimate against billing data per provider, service and day",
+            "description": format!("The same numbers as GraphQL `costReconciliation`. Per provider × service × UTC day: what rate cards estimated, what billing data says, the difference, and the number of record (the bill once it arrived). At most {MAX_RECONCILIATION_DAYS} days."),
+            "parameters": [
+                tenant,
+                ts("from", "Range start (inclusive), RFC 3339; truncated to the minute."),
+                ts("to", "Range end (exclusive), RFC 3339."),
+                param("billedOnly", false, "Only the days billing data has reached.", json!({ "type": "string", "enum": ["true", "false"] })),
+                currency
+            ],
+            "responses": {
+                "200": json_response("Lines in day, provider, service order.", "#/components/schemas/Reconciliation"),
+                "400": bad_request(),
+                "503": unavailable()
+            }
+        }},
         "/healthz": { "get": {
             "operationId": "health",
             "tags": ["ops"],
@@ -173,10 +192,13 @@ fn schemas() -> Value {
             "trend": { "type": "string", "enum": ["UP", "DOWN", "FLAT"], "description": "Changes within ±1% of the previous amount are FLAT." },
             "change": money, "previous": money } },
         "CostSummary": { "type": "object",
-            "required": ["tenant", "range", "total", "billed", "events", "dailyAverage", "previousPeriodTotal", "categories", "projectedMonthEnd"],
+            "required": ["tenant", "range", "total", "billed", "estimated", "replacedEstimate", "events", "dailyAverage", "previousPeriodTotal", "categories", "projectedMonthEnd"],
             "properties": {
                 "tenant": { "type": "string" }, "range": range,
-                "total": money, "billed": money, "events": count, "dailyAverage": money,
+                "total": { "$ref": "#/components/schemas/Money", "description": "The number of record: per provider × service × day, the billed amount once billing data arrived, else the rate-card estimate." },
+                "billed": money, "estimated": money,
+                "replacedEstimate": { "$ref": "#/components/schemas/Money", "description": "Rate-card estimates billing data replaced (not in total)." },
+                "events": count, "dailyAverage": money,
                 "previousPeriodTotal": money, "changePercent": percent,
                 "categories": { "type": "array", "items": { "$ref": "#/components/schemas/CategoryCost" } },
                 "projectedMonthEnd": money } },
@@ -190,6 +212,15 @@ fn schemas() -> Value {
             "currency": { "type": "string" }, "range": range,
             "groupBy": { "type": "array", "items": { "type": "string" } },
             "points": { "type": "array", "items": { "$ref": "#/components/schemas/CostPoint" } } } },
+        "ReconciliationLine": { "type": "object", "required": ["provider", "service", "day", "estimated", "billed", "record", "isBilled"], "properties": {
+            "provider": { "type": "string" }, "service": { "type": "string" },
+            "day": { "type": "string", "format": "date" },
+            "estimated": money, "billed": money,
+            "difference": { "oneOf": [money, { "type": "null" }], "description": "billed − estimated; null until billing data arrives." },
+            "record": money, "isBilled": { "type": "boolean" } } },
+        "Reconciliation": { "type": "object", "required": ["tenant", "currency", "range", "lines"], "properties": {
+            "tenant": { "type": "string" }, "currency": { "type": "string" }, "range": range,
+            "lines": { "type": "array", "items": { "$ref": "#/components/schemas/ReconciliationLine" } } } },
         "Error": { "type": "object", "required": ["error"], "properties": {
             "error": { "type": "string", "description": "What is wrong and why." },
             "field": { "type": "string", "description": "The parameter at fault (400 only)." } } },

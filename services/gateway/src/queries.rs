@@ -7,8 +7,9 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use costwatch_domain::fx::{FxError, FxRates, MAX_FIXING_AGE_DAYS, RateBook};
+use costwatch_domain::query::reconcile::{Reconciled, mixed_buckets, reconcile};
 use costwatch_domain::query::{
-    self, Dimension, Filter, Sums, TimeRange, cover_at_most, month_to_date, project_month_end,
+    self, Dimension, Filter, Span, Sums, TimeRange, cover_at_most, month_to_date, project_month_end,
 };
 use costwatch_domain::{Currency, Granularity, RollupRow, TenantId};
 use costwatch_ports::{CostStore, FxRateStore, StoreError};
@@ -185,7 +186,7 @@ pub fn check_buckets(range: TimeRange, g: Granularity) -> Result<(), QueryError>
 
 /// Runs a pure computation over amounts. A missing exchange rate is named against the
 /// `currency` argument (the caller can pick another or add the rate); overflow is internal.
-fn compute<T>(f: impl FnOnce() -> Result<T, FxError>) -> Result<T, QueryError> {
+pub(crate) fn compute<T>(f: impl FnOnce() -> Result<T, FxError>) -> Result<T, QueryError> {
     f().map_err(|e| match e {
         FxError::UnknownCurrency(_) | FxError::NoRateOn(..) => {
             QueryError::bad("currency", e.to_string())
@@ -266,8 +267,33 @@ impl CostQueries {
         Ok(c)
     }
 
-    /// The tenant's rows inside `range`, read with the coarsest exact buckets
-    /// ([`cover_at_most`]) that `book` can convert.
+    /// The tenant's rows inside `range` as counted (billed data replacing estimates, see
+    /// [`reconcile`]), read with the coarsest exact buckets ([`cover_at_most`]) `book` can convert.
+    pub async fn covered(
+        &self,
+        tenant: &TenantId,
+        range: TimeRange,
+        filter: &Filter,
+        book: &RateBook,
+    ) -> Result<Reconciled, QueryError> {
+        let spans = cover_at_most(range, Self::coarsest(book));
+        let r = self.read_reconciled(tenant, &spans).await?;
+        // Filtered after reconciling: a filter must not hide the bill that replaces an estimate.
+        Ok(Reconciled {
+            counted: r
+                .counted
+                .into_iter()
+                .filter(|r| filter.matches(&r.series))
+                .collect(),
+            replaced: r
+                .replaced
+                .into_iter()
+                .filter(|r| filter.matches(&r.series))
+                .collect(),
+        })
+    }
+
+    /// [`CostQueries::covered`], the counted rows only.
     pub async fn covered_rows(
         &self,
         tenant: &TenantId,
@@ -275,19 +301,44 @@ impl CostQueries {
         filter: &Filter,
         book: &RateBook,
     ) -> Result<Vec<RollupRow>, QueryError> {
-        let coarsest = Self::coarsest(book);
-        let reads = cover_at_most(range, coarsest).into_iter().map(|span| {
-            self.store
-                .rollups(tenant.as_str(), span.granularity, span.from, span.to)
-        });
+        Ok(self.covered(tenant, range, filter, book).await?.counted)
+    }
+
+    /// Reads `spans` and reconciles them. A month row can be counted as it is unless one of its
+    /// scopes mixes billed and estimated amounts ([`mixed_buckets`]); those months are read
+    /// again as days, so the rule applies per day without reading every month as days.
+    pub(crate) async fn read_reconciled(
+        &self,
+        tenant: &TenantId,
+        spans: &[Span],
+    ) -> Result<Reconciled, QueryError> {
+        let t = tenant.as_str();
+        let reads = spans
+            .iter()
+            .map(|span| self.store.rollups(t, span.granularity, span.from, span.to));
         let parts = try_join_all(reads).await.map_err(unavailable)?;
-        Ok(parts
-            .into_iter()
-            .flatten()
-            // The store already scopes by tenant; checking again keeps tenants apart even if an
-            // adapter got it wrong.
-            .filter(|r| r.series.tenant == tenant.as_str() && filter.matches(&r.series))
-            .collect())
+        // The store already scopes by tenant; checking again keeps tenants apart even if an
+        // adapter got it wrong.
+        let own = |r: &RollupRow| r.series.tenant == t;
+        let mut rows = Vec::new();
+        let mut months = Vec::new();
+        for (span, part) in spans.iter().zip(parts) {
+            let part: Vec<RollupRow> = part.into_iter().filter(own).collect();
+            if span.granularity == Granularity::Month {
+                let mixed = mixed_buckets(&part);
+                rows.extend(part.into_iter().filter(|r| !mixed.contains(&r.bucket)));
+                months.extend(mixed);
+            } else {
+                rows.extend(part);
+            }
+        }
+        let days = months.iter().map(|&m| {
+            self.store
+                .rollups(t, Granularity::Day, m, Granularity::Month.next_bucket(m))
+        });
+        let refined = try_join_all(days).await.map_err(unavailable)?;
+        rows.extend(refined.into_iter().flatten().filter(own));
+        Ok(reconcile(rows))
     }
 
     /// Summary of `range` against the previous period, with the month-end projection as of `now`.
@@ -306,7 +357,7 @@ impl CostQueries {
         };
         let book = self.book(span).await?;
         let (current, previous, mtd_rows) = futures::try_join!(
-            self.covered_rows(tenant, range, &all, &book),
+            self.covered(tenant, range, &all, &book),
             self.covered_rows(tenant, range.previous(), &all, &book),
             async {
                 if mtd == range {
@@ -316,13 +367,21 @@ impl CostQueries {
                 }
             },
         )?;
-        let summary = compute(|| query::summary(range, &current, &previous, &book, currency))?;
+        let summary =
+            compute(|| query::summary(range, &current.counted, &previous, &book, currency))?;
+        let replaced = compute(|| Sums::of(&current.replaced)?.total(&book, currency))?;
         let mtd_total = match mtd_rows {
             None => summary.total,
             Some(rows) => compute(|| Sums::of(&rows)?.total(&book, currency))?,
         };
         let projected = compute(|| Ok(project_month_end(mtd_total, now)))?;
-        Ok(CostSummary::new(tenant.as_str(), range, summary, projected))
+        Ok(CostSummary::new(
+            tenant.as_str(),
+            range,
+            summary,
+            replaced,
+            projected,
+        ))
     }
 
     /// Totals of `range` grouped by `dims`, largest first.
@@ -359,14 +418,17 @@ impl CostQueries {
         let book = self.book(TimeRange { from, to: range.to }).await?;
         // Month buckets span many charge days: with dated rates, read days and regroup.
         let read_as = granularity.min(Self::coarsest(&book));
-        let rows = self
-            .store
-            .rollups(tenant.as_str(), read_as, from, range.to)
-            .await
-            .map_err(unavailable)?;
-        let rows: Vec<RollupRow> = rows
+        let span = Span {
+            granularity: read_as,
+            from,
+            to: range.to,
+        };
+        let rows: Vec<RollupRow> = self
+            .read_reconciled(tenant, &[span])
+            .await?
+            .counted
             .into_iter()
-            .filter(|r| r.series.tenant == tenant.as_str() && filter.matches(&r.series))
+            .filter(|r| filter.matches(&r.series))
             .collect();
         let points = compute(|| {
             query::history_by(&rows, dims, &book, currency, |r| {
@@ -386,58 +448,4 @@ impl CostQueries {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn at(s: &str) -> DateTime<Utc> {
-        s.parse().unwrap_or_default()
-    }
-
-    #[test]
-    fn minute_histories_are_capped_at_seven_days() {
-        let week = TimeRange::new(at("2026-03-01T00:00:00Z"), at("2026-03-08T00:00:00Z")).ok();
-        let more = TimeRange::new(at("2026-03-01T00:00:00Z"), at("2026-03-08T00:01:00Z")).ok();
-        assert_eq!(
-            week.map(|r| check_buckets(r, Granularity::Minute)),
-            Some(Ok(()))
-        );
-        let err = more.map(|r| check_buckets(r, Granularity::Minute));
-        assert_eq!(
-            err.as_ref()
-                .and_then(|e| e.as_ref().err())
-                .and_then(QueryError::field),
-            Some("granularity")
-        );
-        assert_eq!(
-            more.map(|r| check_buckets(r, Granularity::Hour)),
-            Some(Ok(()))
-        );
-    }
-
-    #[test]
-    fn label_grouping_needs_a_key() {
-        let err = dimensions(&[DimensionKind::Label], None, "labelKey").err();
-        assert_eq!(err.as_ref().and_then(QueryError::field), Some("labelKey"));
-        let ok = dimensions(
-            &[DimensionKind::Category, DimensionKind::Label],
-            Some("team"),
-            "labelKey",
-        );
-        assert_eq!(
-            ok,
-            Ok(vec![Dimension::Category, Dimension::Label("team".into())])
-        );
-        assert_eq!(
-            "sub_kind".parse::<DimensionKind>(),
-            Ok(DimensionKind::SubKind)
-        );
-        assert!("region".parse::<DimensionKind>().is_err());
-    }
-
-    #[test]
-    fn overflow_is_an_error_not_a_panic() {
-        // The domain reports overflow as an error (see its query tests); it surfaces as internal.
-        let r: Result<(), _> = compute(|| Err(FxError::Overflow));
-        assert!(matches!(r, Err(QueryError::Internal(m)) if m.contains("overflow")));
-    }
-}
+mod tests;

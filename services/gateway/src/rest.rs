@@ -18,15 +18,18 @@ use serde_json::json;
 use crate::queries::{
     CostQueries, DimensionKind, QueryError, dimensions, parse_each, parse_range, parse_tenant,
 };
+use crate::reconciliation::ReconciliationLine;
 use crate::views::{CostPoint, TimeRangeView};
 
 pub const CURRENT_PATH: &str = "/api/admin/costs/current";
 pub const HISTORY_PATH: &str = "/api/admin/costs/history";
+pub const RECONCILIATION_PATH: &str = "/api/admin/costs/reconciliation";
 
 pub fn routes(queries: Arc<CostQueries>) -> Router {
     Router::new()
         .route(CURRENT_PATH, get(current))
         .route(HISTORY_PATH, get(history))
+        .route(RECONCILIATION_PATH, get(reconciliation))
         .with_state(queries)
 }
 
@@ -180,6 +183,41 @@ async fn history(
         range: range.into(),
         group_by,
         points,
+    })
+    .into_response())
+}
+
+#[derive(Debug, Serialize)]
+pub struct Reconciliation {
+    pub tenant: String,
+    pub currency: String,
+    pub range: TimeRangeView,
+    pub lines: Vec<ReconciliationLine>,
+}
+
+/// `GET /api/admin/costs/reconciliation?tenant&from&to[&billedOnly=true][&currency]`: estimate
+/// against bill per provider × service × day.
+async fn reconciliation(
+    State(q): State<Arc<CostQueries>>,
+    raw: Result<Query<Params>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let p = params(raw, &["tenant", "from", "to", "billedOnly", "currency"])?;
+    let tenant = parse_tenant(required(&p, "tenant")?)?;
+    let range = parse_range("to", timestamp(&p, "from")?, timestamp(&p, "to")?)?;
+    let billed_only = match p.get("billedOnly").map(String::as_str) {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(_) => return Err(QueryError::bad("billedOnly", "must be true or false").into()),
+    };
+    let currency = q.currency(p.get("currency").map(String::as_str))?;
+    let lines = q
+        .reconciliation(&tenant, range, billed_only, currency)
+        .await?;
+    Ok(Json(Reconciliation {
+        tenant: tenant.to_string(),
+        currency: currency.to_string(),
+        range: range.into(),
+        lines,
     })
     .into_response())
 }

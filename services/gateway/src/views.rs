@@ -140,10 +140,15 @@ pub struct CategoryCost {
 pub struct CostSummary {
     pub tenant: String,
     pub range: TimeRangeView,
-    /// Everything counted in the range: billed plus rate-card-estimated.
+    /// The number of record for the range: per provider × service × day, the billed amount when
+    /// billing data has arrived, else the rate-card estimate.
     pub total: Money,
     /// The part of `total` that came billed from the source.
     pub billed: Money,
+    /// The part of `total` still estimated from rate cards (`total − billed`).
+    pub estimated: Money,
+    /// Rate-card estimates that billed data replaced: visible, no longer counted in `total`.
+    pub replaced_estimate: Money,
     /// Usage events counted in the range.
     pub events: Count,
     /// `total / days in range`, rounded to 12 places.
@@ -213,14 +218,19 @@ impl CostSummary {
         tenant: &str,
         range: TimeRange,
         s: query::Summary,
+        replaced_estimate: Decimal,
         projected: Decimal,
     ) -> CostSummary {
         let c = s.currency;
+        // Both parts are exact in one currency; converted, each is rounded once (12 places).
+        let estimated = s.total.checked_sub(s.billed).unwrap_or_default();
         CostSummary {
             tenant: tenant.to_string(),
             range: range.into(),
             total: Money::new(s.total, c),
             billed: Money::new(s.billed, c),
+            estimated: Money::new(estimated, c),
+            replaced_estimate: Money::new(replaced_estimate, c),
             events: Count(s.events),
             daily_average: Money::new(s.daily_average, c),
             previous_period_total: Money::new(s.previous_period_total, c),

@@ -10,6 +10,7 @@ use super::inputs::{
 };
 use super::resolve;
 use crate::queries::{CostQueries, dimensions, parse_tenant};
+use crate::reconciliation::ReconciliationLine;
 use crate::views::{CostGroup, CostPoint, CostSummary};
 
 #[derive(Default)]
@@ -93,6 +94,28 @@ impl CostQuery {
             let filter = filter_of(&filter)?;
             let currency = q.currency(currency.as_deref())?;
             q.history(&tenant, range, granularity.into(), &dims, &filter, currency)
+                .await
+        })
+        .await
+    }
+
+    /// Rate-card estimate against billing data per provider × service × UTC day of `range` (at
+    /// most 92 days), and which of the two counts. `billedOnly` keeps the days billing data has
+    /// reached.
+    async fn cost_reconciliation(
+        &self,
+        ctx: &Context<'_>,
+        tenant: String,
+        range: TimeRangeInput,
+        billed_only: Option<bool>,
+        currency: Option<String>,
+    ) -> Result<Vec<ReconciliationLine>> {
+        let q = queries(ctx)?;
+        resolve(async {
+            let tenant = parse_tenant(&tenant)?;
+            let range = range.validate()?;
+            let currency = q.currency(currency.as_deref())?;
+            q.reconciliation(&tenant, range, billed_only.unwrap_or(false), currency)
                 .await
         })
         .await
