@@ -16,6 +16,9 @@ const SUMMARY = {
   changePercent: '23.45',
   events: 3,
   projectedMonthEnd: m('2000'),
+  billed: m('1000'),
+  estimated: m('234.50000000503'),
+  replacedEstimate: m('12.25'),
   categories: [
     { category: 'hosting', amount: m('1234.5'), percentage: '100.00', trend: 'UP', change: m('234.5'), previous: m('1000') },
     { category: 'api', amount: m('0.00000000503'), percentage: '0.00', trend: 'FLAT', change: m('0'), previous: m('0') },
@@ -63,6 +66,9 @@ describe('CostOverview', () => {
     expect(screen.getByTestId('daily-average')).toHaveTextContent('$41.15');
     expect(screen.getByTestId('change-percent')).toHaveTextContent('+23.45%');
     expect(screen.getByTestId('projected')).toHaveTextContent('$2,000.00');
+    expect(screen.getByTestId('billed-split')).toHaveTextContent(
+      'billed $1,000.00 · estimated $234.50 · $12.25 of estimates replaced by the bill',
+    );
     expect(screen.getByText('hosting')).toBeInTheDocument();
     expect(screen.getByText('api')).toBeInTheDocument();
     expect(fetchMock).toHaveBeenCalledTimes(3);

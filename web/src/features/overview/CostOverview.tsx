@@ -69,6 +69,15 @@ export function CostOverview({ onRetry }: { onRetry: () => void }) {
           <div className="muted small exact" data-testid="total-exact">
             exactly {formatMoney(total.amount, total.currency, true)} · {String(summary.events)} events
           </div>
+          {/* A summary cached offline by an older version has no split. */}
+          {summary.billed && summary.estimated && (
+            <div className="muted small" data-testid="billed-split" title="Billing data replaces the rate-card estimate of its provider, service and day">
+              billed {formatMoney(summary.billed.amount, summary.billed.currency)} · estimated{' '}
+              {formatMoney(summary.estimated.amount, summary.estimated.currency)}
+              {summary.replacedEstimate && summary.replacedEstimate.amount !== '0' &&
+                ` · ${formatMoney(summary.replacedEstimate.amount, summary.replacedEstimate.currency)} of estimates replaced by the bill`}
+            </div>
+          )}
         </div>
         <Stat label="Daily average" money={summary.dailyAverage} testId="daily-average" />
         <Stat label="Change vs previous period" testId="change">

@@ -13,6 +13,9 @@ export const COST_SUMMARY = /* GraphQL */ `
       changePercent
       events
       projectedMonthEnd { ${MONEY} }
+      billed { ${MONEY} }
+      estimated { ${MONEY} }
+      replacedEstimate { ${MONEY} }
       categories { category percentage trend amount { ${MONEY} } change { ${MONEY} } previous { ${MONEY} } }
     }
   }`;

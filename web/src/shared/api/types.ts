@@ -21,6 +21,12 @@ export interface CostSummary {
   events: number | string;
   categories: CategoryCost[];
   projectedMonthEnd: Money;
+  /** The part of `total` that came from billing data. */
+  billed: Money;
+  /** The part of `total` still estimated from rate cards. */
+  estimated: Money;
+  /** Rate-card estimates that billing data replaced (not in `total`). */
+  replacedEstimate: Money;
 }
 export interface CostGroup {
   keys: string[];
