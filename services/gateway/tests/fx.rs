@@ -209,3 +209,31 @@ async fn a_currency_without_a_rate_on_a_charge_day_is_named_with_the_day() {
     assert_eq!((code, field), ("BAD_USER_INPUT", "currency"), "{v}");
     assert!(message.contains("SEK on 2026-11-2"), "{message}");
 }
+
+#[tokio::test]
+async fn ecb_xml_imported_through_graphql_is_stored_and_a_truncated_file_is_refused() {
+    let app = app();
+    let m = "mutation($x:String!){importEcbRates(xml:$x)}";
+    let truncated = &ECB[..ECB.len() / 2];
+    let v = graphql(&app, m, json!({"x": truncated})).await;
+    let (_, code, _) = first_error(&v);
+    assert_eq!(code, "BAD_USER_INPUT", "{v}");
+    let q = "{exchangeRates(from:\"2026-11-20\",to:\"2026-11-23\"){day currency perEur source}}";
+    let none = graphql(&app, q, json!({})).await;
+    assert_eq!(
+        none["data"]["exchangeRates"],
+        json!([]),
+        "nothing stored: {none}"
+    );
+
+    let v = graphql(&app, m, json!({"x": ECB})).await;
+    assert_eq!(v["data"]["importEcbRates"], 4, "{v}");
+    let rates = graphql(&app, q, json!({})).await;
+    let usd: Vec<&Value> = rates["data"]["exchangeRates"]
+        .as_array()
+        .map(|a| a.iter().filter(|r| r["currency"] == "USD").collect())
+        .unwrap_or_default();
+    assert_eq!(usd.len(), 2, "{rates}");
+    assert_eq!(usd[0]["perEur"], "1.0987");
+    assert_eq!(usd[1]["day"], "2026-11-23");
+}
