@@ -1,1 +1,2 @@
 pub mod distributed;
+pub mod embedded;
