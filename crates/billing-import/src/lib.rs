@@ -8,19 +8,24 @@
 //! ([`costwatch_domain::validate::parse_event`]), so a file that validates here is accepted by
 //! `POST /v1/events`.
 //!
-//! How rows become events is documented in the `focus` and `cur` module comments.
+//! How rows become events is documented in the `focus` and `cur` module comments; bills of other
+//! providers are read through a declarative column mapping ([`Mapping`], the `mapping` module).
 
 mod cur;
 mod draft;
 pub mod ecb;
 mod focus;
+mod mapping;
 mod parquet;
 mod reader;
 mod row;
 pub mod source;
 
+pub use mapping::{KeyError, Mapping, MappingError};
 pub use reader::{EventReader, ValidationReport, validate};
 pub use row::{RowError, parse_timestamp};
+
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use costwatch_domain::TenantId;
@@ -40,6 +45,51 @@ impl Format {
             Format::Focus => "focus",
             Format::Cur => "cur",
         }
+    }
+}
+
+/// How a file's rows become events: a built-in format, or a custom provider's column mapping.
+/// Readers take `impl Into<Layout>`, so a [`Format`] can be passed as it is.
+#[derive(Debug, Clone)]
+pub enum Layout {
+    Builtin(Format),
+    /// Shared, as a file is read twice (validated, then sent) and several files may share it.
+    Mapped(Arc<Mapping>),
+}
+
+impl Layout {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Layout::Builtin(f) => f.as_str(),
+            Layout::Mapped(_) => "mapped",
+        }
+    }
+
+    /// The tenant column rows are read with: the caller's, else the one the mapping names.
+    pub fn tenant_column(&self, opts: &ImportOptions) -> Option<String> {
+        match (&opts.tenant_column, self) {
+            (Some(c), _) => Some(c.clone()),
+            (None, Layout::Mapped(m)) => m.tenant_column().map(str::to_string),
+            (None, Layout::Builtin(_)) => None,
+        }
+    }
+}
+
+impl From<Format> for Layout {
+    fn from(format: Format) -> Layout {
+        Layout::Builtin(format)
+    }
+}
+
+impl From<Arc<Mapping>> for Layout {
+    fn from(mapping: Arc<Mapping>) -> Layout {
+        Layout::Mapped(mapping)
+    }
+}
+
+impl From<Mapping> for Layout {
+    fn from(mapping: Mapping) -> Layout {
+        Layout::Mapped(Arc::new(mapping))
     }
 }
 

@@ -10,7 +10,7 @@ use crate::draft::Field;
 use crate::parquet::{ParquetRows, RowProblem};
 use crate::row::{Columns, Row, RowError};
 use crate::source::{BytesRead, Input};
-use crate::{Format, ImportError, ImportOptions, cur, focus};
+use crate::{Format, ImportError, ImportOptions, Layout, cur, focus, mapping};
 
 /// Where the records come from.
 enum Records<R> {
@@ -25,7 +25,7 @@ enum Records<R> {
 
 /// Yields, per data row, the validated wire event or every problem of that row.
 pub struct EventReader<R: Read> {
-    format: Format,
+    layout: Layout,
     records: Records<R>,
     cols: Columns,
     tenant_column: Option<String>,
@@ -37,10 +37,13 @@ pub struct EventReader<R: Read> {
 
 impl<R: Read> EventReader<R> {
     /// Reads and checks the header; a missing mandatory column fails here, before any row.
-    pub fn new(format: Format, reader: R, opts: ImportOptions) -> Result<Self, ImportError> {
-        if opts.tenant.is_none() && opts.tenant_column.is_none() {
-            return Err(ImportError::NoTenant);
-        }
+    pub fn new(
+        layout: impl Into<Layout>,
+        reader: R,
+        opts: ImportOptions,
+    ) -> Result<Self, ImportError> {
+        let layout = layout.into();
+        check_tenant(&layout, &opts)?;
         let mut csv = csv::ReaderBuilder::new()
             .has_headers(true)
             .flexible(false)
@@ -51,29 +54,35 @@ impl<R: Read> EventReader<R> {
         };
         // After the header the next record starts on line 2.
         let line_offset = 2u64.saturating_sub(csv.position().line());
-        Self::with_header(format, &header, Records::Csv { csv, line_offset }, opts)
+        Self::with_header(layout, &header, Records::Csv { csv, line_offset }, opts)
     }
 
-    /// Checks the header against the format; a missing mandatory column fails here.
+    /// Checks the header against the format or mapping; a missing column fails here.
     fn with_header(
-        format: Format,
+        layout: Layout,
         header: &csv::StringRecord,
         records: Records<R>,
         opts: ImportOptions,
     ) -> Result<Self, ImportError> {
-        let cols = match format {
-            Format::Focus => Columns::new(header, str::to_string),
-            Format::Cur => Columns::new(header, cur::normalise_column),
+        let cols = match &layout {
+            Layout::Builtin(Format::Cur) => Columns::new(header, cur::normalise_column),
+            // A custom provider's columns are named in its mapping exactly as in its header.
+            Layout::Builtin(Format::Focus) | Layout::Mapped(_) => {
+                Columns::new(header, str::to_string)
+            }
         };
-        let mut missing = match format {
-            Format::Focus => focus::missing_columns(&cols),
-            Format::Cur => cur::missing_columns(&cols),
+        let mut missing = match &layout {
+            Layout::Builtin(Format::Focus) => focus::missing_columns(&cols),
+            Layout::Builtin(Format::Cur) => cur::missing_columns(&cols),
+            Layout::Mapped(m) => m.missing_columns(&cols),
         };
-        let tenant_column = opts.tenant_column.as_deref().map(|c| match format {
-            Format::Focus => c.to_string(),
-            Format::Cur => cur::normalise_column(c),
+        let tenant_column = layout.tenant_column(&opts).map(|c| match &layout {
+            Layout::Builtin(Format::Cur) => cur::normalise_column(&c),
+            _ => c,
         });
-        if let Some(tc) = &tenant_column
+        // A mapping's own tenant column was checked with its other columns, under its key.
+        if opts.tenant_column.is_some()
+            && let Some(tc) = &tenant_column
             && !cols.has(tc)
         {
             missing.push((
@@ -95,7 +104,7 @@ impl<R: Read> EventReader<R> {
             ));
         }
         Ok(EventReader {
-            format,
+            layout,
             records,
             cols,
             tenant_column,
@@ -114,9 +123,10 @@ impl<R: Read> EventReader<R> {
     fn map_record(&self, line: u64) -> Result<Value, Vec<RowError>> {
         let mut row = Row::new(&self.cols, &self.record);
         let tenant = self.tenant(&mut row);
-        let draft = match self.format {
-            Format::Focus => focus::map(&mut row),
-            Format::Cur => cur::map(&mut row),
+        let draft = match &self.layout {
+            Layout::Builtin(Format::Focus) => focus::map(&mut row),
+            Layout::Builtin(Format::Cur) => cur::map(&mut row),
+            Layout::Mapped(m) => mapping::map(m, &mut row),
         };
         let as_errors = |errors: Vec<(String, String)>| {
             errors
@@ -170,38 +180,44 @@ impl EventReader<Box<dyn Read>> {
     /// Reads an Apache Parquet file (it needs seeking: its schema is in a footer). The footer
     /// and the header built from its top-level column names are checked here, before any row.
     pub fn from_parquet(
-        format: Format,
+        layout: impl Into<Layout>,
         file: File,
         opts: ImportOptions,
     ) -> Result<Self, ImportError> {
-        Self::parquet(format, file, BytesRead::default(), opts)
+        Self::parquet(layout.into(), file, BytesRead::default(), opts)
     }
 
     /// Reads a file opened by [`crate::source::open_any`]: CSV (plain or gzip) or Parquet.
     pub fn from_input(
-        format: Format,
+        layout: impl Into<Layout>,
         input: Input,
         opts: ImportOptions,
     ) -> Result<Self, ImportError> {
         match input {
-            Input::Stream(reader) => EventReader::new(format, reader, opts),
-            Input::Parquet(file, progress) => Self::parquet(format, file, progress, opts),
+            Input::Stream(reader) => EventReader::new(layout, reader, opts),
+            Input::Parquet(file, progress) => Self::parquet(layout.into(), file, progress, opts),
         }
     }
 
     fn parquet(
-        format: Format,
+        layout: Layout,
         file: File,
         progress: BytesRead,
         opts: ImportOptions,
     ) -> Result<Self, ImportError> {
-        if opts.tenant.is_none() && opts.tenant_column.is_none() {
-            return Err(ImportError::NoTenant);
-        }
+        check_tenant(&layout, &opts)?;
         let (rows, names) = ParquetRows::open(file, progress)?;
         let header = csv::StringRecord::from(names);
-        Self::with_header(format, &header, Records::Parquet(Box::new(rows)), opts)
+        Self::with_header(layout, &header, Records::Parquet(Box::new(rows)), opts)
     }
+}
+
+/// Every row needs a tenant: a default one, or a column (the caller's or the mapping's).
+fn check_tenant(layout: &Layout, opts: &ImportOptions) -> Result<(), ImportError> {
+    if opts.tenant.is_none() && layout.tenant_column(opts).is_none() {
+        return Err(ImportError::NoTenant);
+    }
+    Ok(())
 }
 
 fn header_error(e: csv::Error) -> ImportError {

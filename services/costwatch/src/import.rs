@@ -1,5 +1,7 @@
 //! `costwatch import focus|cur FILE… --tenant T [--tenant-column COL] [--server URL]`: streams
-//! billing files to the collector's `POST /v1/events`.
+//! billing files to the collector's `POST /v1/events`. `costwatch import mapped --mapping M.toml
+//! FILE… --tenant T` reads another provider's CSV as its declarative column mapping says
+//! (`docs/examples/custom-provider.toml`).
 //!
 //! Two passes per run: first every file is read and validated in full (constant memory, nothing
 //! sent); only when every row of every file is valid are the files read again and sent in
@@ -14,7 +16,8 @@ use clap::{Args, ValueEnum};
 use costwatch::import_watch::{MAX_LISTED_ERRORS, error_line};
 use costwatch_billing_import::source::{self, BytesRead};
 use costwatch_billing_import::{
-    EventReader, Format, ImportError, ImportOptions, RowError, ValidationReport,
+    EventReader, Format, ImportError, ImportOptions, Layout, Mapping, MappingError, RowError,
+    ValidationReport,
 };
 use costwatch_domain::TenantId;
 use costwatch_providers::sink::send_batch;
@@ -27,6 +30,8 @@ pub enum FormatArg {
     Focus,
     /// AWS Cost and Usage Report 2.0, CSV or Parquet (legacy CUR column names accepted)
     Cur,
+    /// Any other provider's CSV (or Parquet), read as the --mapping file says
+    Mapped,
 }
 
 #[derive(Args)]
@@ -34,6 +39,10 @@ pub struct ImportArgs {
     /// Billing file format.
     #[arg(value_enum)]
     format: FormatArg,
+    /// TOML file mapping the columns of a custom provider's file to events (`import mapped`);
+    /// see docs/examples/custom-provider.toml.
+    #[arg(long, value_name = "FILE.toml", required_if_eq("format", "mapped"))]
+    mapping: Option<PathBuf>,
     /// Billing files: CSV (plain or gzip) or Apache Parquet (Snappy, gzip or
     /// uncompressed), each recognised by its content, not its name.
     #[arg(required = true)]
@@ -62,9 +71,31 @@ const EX_NOINPUT: u8 = 66;
 const EX_UNAVAILABLE: u8 = 69;
 
 pub async fn run(args: ImportArgs) -> ExitCode {
-    let format = match args.format {
-        FormatArg::Focus => Format::Focus,
-        FormatArg::Cur => Format::Cur,
+    let layout = match (args.format, &args.mapping) {
+        (FormatArg::Focus, None) => Layout::from(Format::Focus),
+        (FormatArg::Cur, None) => Layout::from(Format::Cur),
+        (FormatArg::Mapped, Some(path)) => match Mapping::load(path) {
+            Ok(mapping) => Layout::from(mapping),
+            Err(MappingError::Io(e)) => {
+                eprintln!("costwatch import: {}: {e}", path.display());
+                return ExitCode::from(EX_NOINPUT);
+            }
+            Err(MappingError::Invalid(errors)) => {
+                for e in &errors {
+                    eprintln!("{}: {e}", path.display());
+                }
+                eprintln!("costwatch import: the mapping is not usable; nothing was read");
+                return ExitCode::from(EX_USAGE);
+            }
+        },
+        (FormatArg::Mapped, None) => {
+            eprintln!("costwatch import: `import mapped` needs --mapping FILE.toml");
+            return ExitCode::from(EX_USAGE);
+        }
+        (FormatArg::Focus | FormatArg::Cur, Some(_)) => {
+            eprintln!("costwatch import: --mapping is for `import mapped` only");
+            return ExitCode::from(EX_USAGE);
+        }
     };
     let tenant = match args.tenant.as_deref().map(TenantId::parse).transpose() {
         Ok(t) => t,
@@ -73,21 +104,22 @@ pub async fn run(args: ImportArgs) -> ExitCode {
             return ExitCode::from(EX_USAGE);
         }
     };
-    if tenant.is_none() && args.tenant_column.is_none() {
-        eprintln!("costwatch import: give --tenant, --tenant-column, or both");
-        return ExitCode::from(EX_USAGE);
-    }
     let opts = ImportOptions {
         tenant,
         tenant_column: args.tenant_column.clone(),
         now: chrono::Utc::now(),
     };
+    // A mapping may name the tenant column itself.
+    if opts.tenant.is_none() && layout.tenant_column(&opts).is_none() {
+        eprintln!("costwatch import: give --tenant, --tenant-column, or both");
+        return ExitCode::from(EX_USAGE);
+    }
 
     // Pass 1: validate everything before sending anything.
     let mut listed = 0usize;
     let mut total_errors = 0u64;
     for path in &args.files {
-        match validate_file(format, path, &opts, MAX_LISTED_ERRORS - listed) {
+        match validate_file(&layout, path, &opts, MAX_LISTED_ERRORS - listed) {
             Ok(report) => {
                 for e in &report.errors {
                     eprintln!("{}: {}", path.display(), error_line(e));
@@ -140,7 +172,7 @@ pub async fn run(args: ImportArgs) -> ExitCode {
         match send_file(
             &client,
             &url,
-            format,
+            &layout,
             path,
             &opts,
             usize::from(args.batch_size),
@@ -177,9 +209,10 @@ struct Opened {
     bytes: BytesRead,
 }
 
-fn open(format: Format, path: &Path, opts: &ImportOptions) -> Result<Opened, FileError> {
+fn open(layout: &Layout, path: &Path, opts: &ImportOptions) -> Result<Opened, FileError> {
     let (input, bytes) = source::open_any(path).map_err(FileError::Open)?;
-    let reader = EventReader::from_input(format, input, opts.clone()).map_err(FileError::Import)?;
+    let reader =
+        EventReader::from_input(layout.clone(), input, opts.clone()).map_err(FileError::Import)?;
     let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
     Ok(Opened {
         reader,
@@ -203,12 +236,12 @@ fn progress(size: u64) -> ProgressBar {
 }
 
 fn validate_file(
-    format: Format,
+    layout: &Layout,
     path: &Path,
     opts: &ImportOptions,
     cap: usize,
 ) -> Result<ValidationReport, FileError> {
-    let Opened { reader, bar, bytes } = open(format, path, opts)?;
+    let Opened { reader, bar, bytes } = open(layout, path, opts)?;
     bar.set_message("checking");
     let mut report = ValidationReport::default();
     for outcome in reader {
@@ -230,12 +263,12 @@ fn validate_file(
 async fn send_file(
     client: &reqwest::Client,
     url: &str,
-    format: Format,
+    layout: &Layout,
     path: &Path,
     opts: &ImportOptions,
     batch_size: usize,
 ) -> Result<(u64, u64), String> {
-    let Opened { reader, bar, bytes } = open(format, path, opts).map_err(|e| match e {
+    let Opened { reader, bar, bytes } = open(layout, path, opts).map_err(|e| match e {
         FileError::Open(e) => e.to_string(),
         FileError::Import(e) => e.to_string(),
     })?;

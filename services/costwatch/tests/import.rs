@@ -42,10 +42,18 @@ async fn start() -> App {
 impl App {
     /// Runs the real binary (blocking, so off the runtime the server runs on).
     async fn import(&self, file: &Path, tenant: &str) -> Output {
+        self.import_as(&["focus"], file, tenant).await
+    }
+
+    /// `costwatch import <how…> FILE --tenant T --server URL`, e.g. `how = ["mapped",
+    /// "--mapping", "m.toml"]`.
+    async fn import_as(&self, how: &[&str], file: &Path, tenant: &str) -> Output {
         let (file, tenant, base) = (file.to_path_buf(), tenant.to_string(), self.base.clone());
+        let how: Vec<String> = how.iter().map(|a| a.to_string()).collect();
         tokio::task::spawn_blocking(move || {
             Command::new(env!("CARGO_BIN_EXE_costwatch"))
-                .args(["import", "focus"])
+                .arg("import")
+                .args(&how)
                 .arg(&file)
                 .args(["--tenant", &tenant, "--server", &base])
                 .env("COSTWATCH_LOG", "warn")
@@ -247,6 +255,78 @@ async fn importing_the_focus_sample_reconciles_exactly_and_is_idempotent() {
     if let Some(p) = app.platform {
         p.stop().await;
     }
+}
+
+/// A custom provider's CSV through the documented example mapping: every row arrives once, with
+/// its exact cost, and importing it again changes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn importing_a_mapped_custom_provider_file_is_exact_and_idempotent() {
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/examples");
+    let mapping = examples.join("custom-provider.toml");
+    let data = examples.join("custom-provider.csv");
+    let mapping = mapping.to_str().expect("utf-8 path");
+    let how = ["mapped", "--mapping", mapping];
+    let app = start().await;
+
+    let out = app.import_as(&how, &data, "acme").await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}\n{stdout}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("5 rows sent"), "{stdout}");
+    app.wait_for_events("acme", 5).await;
+    let total = |v: Value| v["data"]["costSummary"]["total"].clone();
+    let query = "query($t:String!,$f:DateTime!,$to:DateTime!){costSummary(tenant:$t,\
+                 range:{from:$f,to:$to},currency:\"EUR\"){events total{amount currency}}}";
+    let vars = json!({"t": "acme", "f": RANGE.0, "to": RANGE.1});
+    let first = total(app.graphql(query, vars.clone()).await);
+    // 43.20 + 4.40 + 57.60 + 1.50 + 19.00, summed from the file by hand.
+    let amount: Decimal = first["amount"]
+        .as_str()
+        .and_then(|a| a.parse().ok())
+        .unwrap_or_else(|| panic!("{first}"));
+    assert_eq!(amount, "125.70".parse::<Decimal>().expect("decimal"));
+
+    let out = app.import_as(&how, &data, "acme").await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    app.barrier("barrier-mapped").await;
+    assert_eq!(app.events("acme").await, 5);
+    assert_eq!(total(app.graphql(query, vars).await), first);
+
+    if let Some(p) = app.platform {
+        p.stop().await;
+    }
+}
+
+/// A broken mapping stops the import before any file is read, naming each faulty key.
+#[test]
+fn a_bad_mapping_is_refused_naming_its_key() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mapping = dir.path().join("bad.toml");
+    std::fs::write(
+        &mapping,
+        "id_prefix = \"x\"\n[columns]\ntimestamp = \"Date\"\namount = \"Cost\"\n",
+    )
+    .expect("write");
+    let out = Command::new(env!("CARGO_BIN_EXE_costwatch"))
+        .args(["import", "mapped", "--mapping"])
+        .arg(&mapping)
+        .arg(dir.path().join("absent.csv"))
+        .args(["--tenant", "acme", "--server", "http://127.0.0.1:9"])
+        .output()
+        .expect("run costwatch import");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(64), "{stderr}");
+    assert!(
+        stderr.contains("columns.amount: unknown field `amount`"),
+        "{stderr}"
+    );
 }
 
 /// Copies `from` with one data row's column replaced.
