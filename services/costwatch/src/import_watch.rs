@@ -4,7 +4,10 @@
 //! not a valid tenant id is reported once and its files are left alone). Every
 //! `import_scan_secs`, each regular file directly inside a tenant folder is imported, except
 //! names starting with `.` and files modified in the last 2 s (still being written). The format
-//! is recognised from the header: read as FOCUS, and if that header is not usable, as CUR.
+//! is recognised from the header: read as FOCUS, and if that header is not usable, as CUR, and
+//! then — when the tenant folder holds a `.mapping.toml` (a custom provider's column mapping, as
+//! for `costwatch import mapped`) — through that mapping. A broken mapping fails the files that
+//! need it, naming the mapping's key, and is read again at the next scan once fixed.
 //!
 //! Same two passes as `costwatch import`: the file is validated in full (constant memory), and
 //! only if every row is valid it is read again and its events are handed in batches to the
@@ -28,7 +31,7 @@ use std::time::{Duration, SystemTime};
 use chrono::Utc;
 use costwatch_billing_import::source;
 use costwatch_billing_import::{
-    EventReader, Format, ImportError, ImportOptions, RowError, ValidationReport,
+    EventReader, Format, ImportError, ImportOptions, Layout, Mapping, RowError, ValidationReport,
 };
 use costwatch_collector::{IngestError, Ingestor};
 use costwatch_domain::TenantId;
@@ -43,6 +46,8 @@ pub const MAX_LISTED_ERRORS: usize = 100;
 const SETTLE: Duration = Duration::from_secs(2);
 /// Events per ingest call (at most the ingest limit).
 const BATCH: usize = 1000;
+/// A tenant folder's custom column mapping (hidden, so it is never taken for a billing file).
+pub const MAPPING_FILE: &str = ".mapping.toml";
 
 /// One problem as `costwatch import` prints it after the file name: `row 3 (line 4), column
 /// BilledCost: …`, or `header: Column: reason` for a header problem.
@@ -209,9 +214,10 @@ fn process(
         handle,
         stop,
         format: None,
+        mapping: folder.join(MAPPING_FILE),
     };
     let outcome = job.import(tenant).unwrap_or_else(|o| o);
-    let format = job.format.map_or("unknown", Format::as_str);
+    let format = job.format.as_ref().map_or("unknown", Layout::as_str);
     let (file, tenant) = (path.display(), tenant.as_str());
     match outcome {
         Outcome::Done { rows, events } => match move_to(path, &folder.join("done")) {
@@ -247,7 +253,9 @@ struct Job<'a> {
     handle: &'a Handle,
     stop: &'a watch::Receiver<bool>,
     /// Known once the header was read.
-    format: Option<Format>,
+    format: Option<Layout>,
+    /// The tenant folder's mapping file, used when it exists.
+    mapping: PathBuf,
 }
 
 type Reader = EventReader<Box<dyn std::io::Read>>;
@@ -257,7 +265,7 @@ impl Job<'_> {
     fn import(&mut self, tenant: &TenantId) -> Result<Outcome, Outcome> {
         let opts = ImportOptions::for_tenant(tenant.clone());
         let (format, reader) = self.open_detected(&opts)?;
-        self.format = Some(format);
+        self.format = Some(format.clone());
         self.validate(reader)?;
         // Pass 2: send, in batches of at most the ingest limit.
         let mut reader = self.open(format, &opts)?.peekable();
@@ -283,20 +291,32 @@ impl Job<'_> {
         Ok(Outcome::Done { rows, events })
     }
 
-    /// Opens the file as FOCUS, else as CUR; the header problems of both when neither fits.
-    fn open_detected(&self, opts: &ImportOptions) -> Result<(Format, Reader), Outcome> {
+    /// Opens the file as FOCUS, else as CUR, else through the folder's mapping; the header
+    /// problems of each when none fits.
+    fn open_detected(&self, opts: &ImportOptions) -> Result<(Layout, Reader), Outcome> {
         let name = self.name;
+        let mut layouts = vec![Layout::from(Format::Focus), Layout::from(Format::Cur)];
         let mut lines = vec![format!("{name}: the header is neither FOCUS nor CUR")];
-        for format in [Format::Focus, Format::Cur] {
+        if self.mapping.is_file() {
+            lines[0] =
+                format!("{name}: the header is neither FOCUS nor CUR nor fits {MAPPING_FILE}");
+            match Mapping::load(&self.mapping) {
+                Ok(m) => layouts.push(Layout::Mapped(Arc::new(m))),
+                Err(e) => lines.push(format!("{name}: {MAPPING_FILE}: {e}")),
+            }
+        }
+        for layout in layouts {
             let opened = source::open_any(self.path)
                 .map_err(ImportError::Io)
-                .and_then(|(input, _)| EventReader::from_input(format, input, opts.clone()));
+                .and_then(|(input, _)| {
+                    EventReader::from_input(layout.clone(), input, opts.clone())
+                });
             match opened {
-                Ok(reader) => return Ok((format, reader)),
+                Ok(reader) => return Ok((layout, reader)),
                 Err(ImportError::Header(errors)) => lines.extend(
                     errors
                         .iter()
-                        .map(|e| format!("{name}: as {}: {}", format.as_str(), error_line(e))),
+                        .map(|e| format!("{name}: as {}: {}", layout.as_str(), error_line(e))),
                 ),
                 Err(e) => return Err(self.unreadable(e)),
             }
@@ -304,9 +324,9 @@ impl Job<'_> {
         Err(Outcome::Failed { rows: 0, lines })
     }
 
-    fn open(&self, format: Format, opts: &ImportOptions) -> Result<Reader, Outcome> {
+    fn open(&self, layout: Layout, opts: &ImportOptions) -> Result<Reader, Outcome> {
         let (input, _) = source::open_any(self.path).map_err(|e| self.unreadable(e.into()))?;
-        EventReader::from_input(format, input, opts.clone()).map_err(|e| self.unreadable(e))
+        EventReader::from_input(layout, input, opts.clone()).map_err(|e| self.unreadable(e))
     }
 
     /// A file that cannot be opened (it vanished, a disk error) is retried; one that is not

@@ -238,3 +238,75 @@ async fn dropped_files_are_imported_once_and_broken_ones_set_aside() {
         p.stop().await;
     }
 }
+
+const EXAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/examples");
+
+/// EUR total and events of `tenant` over RANGE.
+async fn eur_total(app: &App, tenant: &str) -> (u64, Decimal) {
+    let v: Value = app
+        .client
+        .post(format!("{}/graphql", app.base))
+        .json(&json!({
+            "query": "query($t:String!,$f:DateTime!,$to:DateTime!){costSummary(tenant:$t,range:{from:$f,to:$to},currency:\"EUR\"){events total{amount}}}",
+            "variables": {"t": tenant, "f": RANGE.0, "to": RANGE.1},
+        }))
+        .send()
+        .await
+        .expect("graphql")
+        .json()
+        .await
+        .expect("json");
+    let s = &v["data"]["costSummary"];
+    let total = s["total"]["amount"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{v}"));
+    (
+        s["events"].as_u64().unwrap_or_default(),
+        total.parse().expect("decimal"),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tenant_folder_mapping_imports_a_custom_provider_csv() {
+    let app = start().await;
+    let folder = app.import_dir.join("acme");
+    std::fs::create_dir(&folder).expect("tenant folder");
+    let csv = Path::new(EXAMPLES).join("custom-provider.csv");
+    let mapping = Path::new(EXAMPLES).join("custom-provider.toml");
+
+    // A broken mapping: the file is set aside with the mapping's key named.
+    std::fs::write(
+        folder.join(".mapping.toml"),
+        "id_prefix = \"x\"\n[columns]\ncost = \"Amount\"\n",
+    )
+    .expect("write mapping");
+    std::fs::copy(&csv, folder.join("first.csv")).expect("copy");
+    wait_for_file(&folder.join("failed/first.csv.errors.txt")).await;
+    let errors = std::fs::read_to_string(folder.join("failed/first.csv.errors.txt")).expect("read");
+    assert!(
+        errors.contains(".mapping.toml") && errors.contains("timestamp"),
+        "{errors}"
+    );
+
+    // Fixed: the same rows are imported through it, exactly, and only once.
+    std::fs::copy(&mapping, folder.join(".mapping.toml")).expect("copy mapping");
+    std::fs::copy(&csv, folder.join("second.csv")).expect("copy");
+    wait_for_file(&folder.join("done/second.csv")).await;
+    let expected = (5, "125.70".parse::<Decimal>().expect("decimal"));
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while eur_total(&app, "acme").await != expected {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{:?}",
+            eur_total(&app, "acme").await
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    std::fs::copy(&csv, folder.join("third.csv")).expect("copy");
+    wait_for_file(&folder.join("done/third.csv")).await;
+    app.barrier("barrier-m").await;
+    assert_eq!(eur_total(&app, "acme").await, expected);
+    if let Some(p) = app.platform {
+        p.stop().await;
+    }
+}
