@@ -62,27 +62,31 @@ pub(crate) fn fit(value: &str, max: usize) -> String {
 const RULES: &[(&str, Category, Option<SubKind>)] = &[
     ("tax", Category::Other, None),
     (
-        "cdn|front door|content delivery",
+        "cdn|front door|content delivery|cloudfront",
         Category::Hosting,
         Some(SubKind::Cdn),
     ),
     (
         concat!(
             "sql|database|cosmos|redis|bigquery|spanner|bigtable|firestore|datastore|",
-            "memorystore|postgres|mysql|mongodb|kafka|opensearch"
+            "memorystore|postgres|mysql|mongodb|kafka|opensearch|",
+            "dynamodb|elasticache|redshift|aurora|documentdb|neptune"
         ),
         Category::Database,
         None,
     ),
     (
-        "storage|spaces|volume|snapshot|backup|registry|disk",
+        concat!(
+            "storage|spaces|volume|snapshot|backup|registry|disk|glacier|block store|",
+            "elastic file system"
+        ),
         Category::Hosting,
         Some(SubKind::Storage),
     ),
     (
         concat!(
             "bandwidth|network|load balancer|floating ip|reserved ip|ip address|dns|vpn|",
-            "nat gateway|firewall"
+            "nat gateway|firewall|data transfer|route 53|load balancing|direct connect"
         ),
         Category::Hosting,
         Some(SubKind::Network),
@@ -90,7 +94,7 @@ const RULES: &[(&str, Category, Option<SubKind>)] = &[
     (
         concat!(
             "virtual machine|compute|droplet|kubernetes|app service|functions|cloud run|",
-            "container|app engine|app platform|batch"
+            "container|app engine|app platform|batch|ec2|lambda|fargate|lightsail"
         ),
         Category::Hosting,
         Some(SubKind::Compute),
@@ -98,7 +102,8 @@ const RULES: &[(&str, Category, Option<SubKind>)] = &[
     (
         concat!(
             "api|cognitive|openai|vertex|machine learning|gen ai|gemini|service bus|",
-            "event hub|pub/sub|logic apps|translation|speech|vision"
+            "event hub|pub/sub|logic apps|translation|speech|vision|bedrock|sagemaker|",
+            "rekognition|textract|comprehend|transcribe|queue service|notification service"
         ),
         Category::Api,
         None,
@@ -296,5 +301,25 @@ mod tests {
         assert_eq!(classify("Cloud CDN").1, Some(SubKind::Cdn));
         assert_eq!(classify("Taxes").0, Category::Other);
         assert_eq!(classify("Spaces Subscription").1, Some(SubKind::Storage));
+        // AWS Cost Explorer SERVICE names.
+        let aws = |n: &str| classify(n);
+        assert_eq!(
+            aws("Amazon Elastic Compute Cloud - Compute").1,
+            Some(SubKind::Compute)
+        );
+        assert_eq!(aws("EC2 - Other").1, Some(SubKind::Compute));
+        assert_eq!(
+            aws("Amazon Simple Storage Service").1,
+            Some(SubKind::Storage)
+        );
+        assert_eq!(aws("Amazon CloudFront").1, Some(SubKind::Cdn));
+        assert_eq!(aws("AWS Data Transfer").1, Some(SubKind::Network));
+        assert_eq!(aws("Amazon DynamoDB").0, Category::Database);
+        assert_eq!(
+            aws("Amazon Relational Database Service").0,
+            Category::Database
+        );
+        assert_eq!(aws("Amazon Bedrock").0, Category::Api);
+        assert_eq!(aws("Tax").0, Category::Other);
     }
 }

@@ -1,5 +1,5 @@
-//! Pollers for cloud billing APIs: Azure Cost Management (Query API), DigitalOcean invoices and
-//! the Google Cloud billing export in BigQuery. Each turns the vendor's billed amounts into
+//! Pollers for cloud billing APIs: AWS Cost Explorer (`GetCostAndUsage`), Azure Cost Management
+//! (Query API), DigitalOcean invoices and the Google Cloud billing export in BigQuery. Each turns the vendor's billed amounts into
 //! Costwatch usage events (JSON values accepted by `POST /v1/events`) carrying a `cost`, so the
 //! vendor's number is the number of record.
 //!
@@ -9,6 +9,7 @@
 //! day, sends the events to a [`Sink`], and advances the checkpoint only after the sink accepted
 //! them. See the crate README for the details of each vendor.
 
+pub mod aws;
 pub mod azure;
 pub mod checkpoint;
 pub mod digitalocean;
@@ -89,13 +90,14 @@ pub struct Window {
 pub struct Fetched {
     pub events: Vec<(NaiveDate, Value)>,
     /// The last day whose charges are complete in `events` (a window's `to` for daily sources;
-    /// the end of the last invoiced month for DigitalOcean). `None`: nothing new is complete.
+    /// the end of the last invoiced month for DigitalOcean; the day before the first estimated
+    /// day for AWS). `None`: nothing new is complete. Events after it are not sent (deferred).
     pub complete_through: Option<NaiveDate>,
 }
 
 /// One vendor account/scope being polled.
 pub trait Source: Send + Sync {
-    /// Provider name, as in the events (`azure`, `digitalocean`, `gcp`).
+    /// Provider name, as in the events (`aws`, `azure`, `digitalocean`, `gcp`).
     fn provider(&self) -> &'static str;
     /// The account or scope polled: the checkpoint key with the provider and tenant.
     fn scope(&self) -> String;
@@ -146,7 +148,8 @@ pub struct PollReport {
     pub window: Option<Window>,
     /// Events sent to the sink.
     pub sent: usize,
-    /// Events fetched for days not closed yet: not sent, fetched again next time.
+    /// Events fetched for days not closed (or not complete) yet: not sent, fetched again next
+    /// time.
     pub deferred: usize,
     /// The checkpoint after the poll.
     pub checkpoint: Option<NaiveDate>,
@@ -192,10 +195,13 @@ where
     }
     let window = Window { from, to: closed };
     let fetched = source.fetch(window, &opts.tenant, opts.now).await?;
+    // Only days both closed and complete are sent: a partial (or, for AWS, estimated) amount
+    // would stick, since an event id does not contain the amount.
+    let done = fetched.complete_through.map(|d| d.min(closed));
     let (ready, later): (Vec<_>, Vec<_>) = fetched
         .events
         .into_iter()
-        .partition(|(day, _)| *day <= closed);
+        .partition(|(day, _)| done.is_some_and(|d| *day <= d));
     let events: Vec<Value> = ready.into_iter().map(|(_, e)| e).collect();
     let sent = events.len();
     for chunk in events.chunks(opts.batch_size.max(1)) {
@@ -203,7 +209,7 @@ where
     }
     // Only now, with every event accepted, does the checkpoint move; never backwards.
     let mut checkpoint = last;
-    if let Some(done) = fetched.complete_through.map(|d| d.min(closed))
+    if let Some(done) = done
         && last.is_none_or(|l| done > l)
     {
         store.set(provider, tenant, &scope, done)?;

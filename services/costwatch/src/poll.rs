@@ -1,12 +1,13 @@
-//! `costwatch poll azure|digitalocean|gcp --tenant T [--config FILE] [--from DATE] [--server URL]
-//! [--data-dir D]`: polls a cloud billing API once, incrementally, and sends the billed charges
-//! to the collector's `POST /v1/events` (see `crates/providers/README.md`).
+//! `costwatch poll aws|azure|digitalocean|gcp --tenant T [--config FILE] [--from DATE]
+//! [--server URL] [--data-dir D]`: polls a cloud billing API once, incrementally, and sends the
+//! billed charges to the collector's `POST /v1/events` (see `crates/providers/README.md`).
 //!
-//! Settings come from the vendor's section of the TOML file (`[azure]`, `[digitalocean]`,
-//! `[gcp]`), overridden by `COSTWATCH_<VENDOR>_<SETTING>` environment variables (e.g.
-//! `COSTWATCH_AZURE_SCOPE`). The access token comes only from the environment
-//! (`COSTWATCH_AZURE_TOKEN`, `COSTWATCH_DIGITALOCEAN_TOKEN`, `COSTWATCH_GCP_TOKEN`) and is never
-//! printed. Checkpoints live in `<data-dir>/poll-checkpoints.sqlite`; running the command again
+//! Settings come from the vendor's section of the TOML file (`[aws]`, `[azure]`,
+//! `[digitalocean]`, `[gcp]`), overridden by `COSTWATCH_<VENDOR>_<SETTING>` environment variables
+//! (e.g. `COSTWATCH_AZURE_SCOPE`). Credentials come only from the environment
+//! (`COSTWATCH_AZURE_TOKEN`, `COSTWATCH_DIGITALOCEAN_TOKEN`, `COSTWATCH_GCP_TOKEN`;
+//! `COSTWATCH_AWS_ACCESS_KEY_ID`, `COSTWATCH_AWS_SECRET_ACCESS_KEY` and optionally
+//! `COSTWATCH_AWS_SESSION_TOKEN`) and are never printed. Checkpoints live in `<data-dir>/poll-checkpoints.sqlite`; running the command again
 //! (e.g. from cron) continues after the last closed day delivered, and re-sending is safe.
 
 use std::path::PathBuf;
@@ -15,6 +16,7 @@ use std::process::ExitCode;
 use chrono::NaiveDate;
 use clap::{Args, ValueEnum};
 use costwatch_domain::TenantId;
+use costwatch_providers::aws::{self, AwsConfig, AwsCredentials, AwsSource};
 use costwatch_providers::azure::{self, AzureConfig, AzureSource};
 use costwatch_providers::digitalocean::{self, DigitalOceanConfig, DigitalOceanSource};
 use costwatch_providers::gcp::{self, GcpConfig, GcpSource};
@@ -31,6 +33,8 @@ const EX_CONFIG: u8 = 78;
 
 #[derive(Clone, Copy, ValueEnum)]
 pub enum Vendor {
+    /// AWS Cost Explorer GetCostAndUsage (daily cost by service of an account)
+    Aws,
     /// Azure Cost Management Query API (daily actual cost of a scope)
     Azure,
     /// DigitalOcean invoices (one event per invoice item)
@@ -42,6 +46,7 @@ pub enum Vendor {
 impl Vendor {
     fn name(self) -> &'static str {
         match self {
+            Vendor::Aws => "aws",
             Vendor::Azure => "azure",
             Vendor::Digitalocean => "digitalocean",
             Vendor::Gcp => "gcp",
@@ -50,9 +55,26 @@ impl Vendor {
 
     fn env_prefix(self) -> &'static str {
         match self {
+            Vendor::Aws => "COSTWATCH_AWS_",
             Vendor::Azure => "COSTWATCH_AZURE_",
             Vendor::Digitalocean => "COSTWATCH_DIGITALOCEAN_",
             Vendor::Gcp => "COSTWATCH_GCP_",
+        }
+    }
+
+    /// Environment variables (after the prefix) that are not settings: credentials, read only
+    /// by `token`/`aws_credentials`, and AWS account ids, read as raw text by `aws_ids` (figment
+    /// would parse `012345678901` as a number and drop the leading zero).
+    fn env_ignored(self) -> &'static [&'static str] {
+        match self {
+            Vendor::Aws => &[
+                "access_key_id",
+                "secret_access_key",
+                "session_token",
+                "account",
+                "linked_accounts",
+            ],
+            _ => &["token"],
         }
     }
 }
@@ -65,7 +87,7 @@ pub struct PollArgs {
     /// Tenant the charges belong to.
     #[arg(long)]
     tenant: String,
-    /// TOML file with an [azure], [digitalocean] or [gcp] section; COSTWATCH_<VENDOR>_<SETTING>
+    /// TOML file with an [aws], [azure], [digitalocean] or [gcp] section; COSTWATCH_<VENDOR>_<SETTING>
     /// environment variables override it (and suffice without a file).
     #[arg(long)]
     config: Option<PathBuf>,
@@ -82,6 +104,23 @@ pub struct PollArgs {
     /// Events per request.
     #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u16).range(1..=10000))]
     batch_size: u16,
+}
+
+/// `[aws]`: `account` (required: the name checkpoints and event ids use, e.g. the management
+/// account's id), `region`, `endpoint_url`, `linked_accounts`, `group_by_linked_account`,
+/// `metric` (default `UnblendedCost`), `settle_days`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AwsSettings {
+    account: Option<String>,
+    region: Option<String>,
+    endpoint_url: Option<String>,
+    linked_accounts: Option<Vec<String>>,
+    #[serde(default)]
+    group_by_linked_account: bool,
+    metric: Option<String>,
+    #[serde(default)]
+    settle_days: u32,
 }
 
 /// `[azure]`: `scope` (required), `base_url`, `grouping`, `settle_days`.
@@ -128,7 +167,7 @@ fn settings<T: for<'de> Deserialize<'de>>(args: &PollArgs) -> Result<T, String> 
     }
     figment
         .focus(vendor)
-        .merge(Env::prefixed(args.vendor.env_prefix()).ignore(&["token"]))
+        .merge(Env::prefixed(args.vendor.env_prefix()).ignore(args.vendor.env_ignored()))
         .extract::<T>()
         .map_err(|e| format!("[{vendor}] settings: {e}"))
 }
@@ -143,6 +182,35 @@ fn token(vendor: Vendor) -> Result<Token, String> {
     }
 }
 
+/// A required secret from the environment, trimmed.
+fn env_secret(var: &str) -> Result<String, String> {
+    match std::env::var(var) {
+        Ok(t) if !t.trim().is_empty() => Ok(t.trim().to_string()),
+        _ => Err(format!("set the environment variable {var}")),
+    }
+}
+
+fn aws_credentials() -> Result<AwsCredentials, String> {
+    let session = std::env::var("COSTWATCH_AWS_SESSION_TOKEN").ok();
+    Ok(AwsCredentials::new(
+        env_secret("COSTWATCH_AWS_ACCESS_KEY_ID")?,
+        env_secret("COSTWATCH_AWS_SECRET_ACCESS_KEY")?,
+        session.map(|t| t.trim().to_string()),
+    ))
+}
+
+/// `COSTWATCH_AWS_ACCOUNT` and `COSTWATCH_AWS_LINKED_ACCOUNTS` (comma-separated) as raw text,
+/// over the TOML file's `account` and `linked_accounts`.
+fn aws_ids(s: &mut AwsSettings) {
+    if let Ok(a) = std::env::var("COSTWATCH_AWS_ACCOUNT") {
+        s.account = Some(a.trim().to_string());
+    }
+    if let Ok(list) = std::env::var("COSTWATCH_AWS_LINKED_ACCOUNTS") {
+        let ids = list.split(',').map(str::trim).filter(|a| !a.is_empty());
+        s.linked_accounts = Some(ids.map(str::to_string).collect());
+    }
+}
+
 pub async fn run(args: PollArgs) -> ExitCode {
     let tenant = match TenantId::parse(&args.tenant) {
         Ok(t) => t,
@@ -153,6 +221,7 @@ pub async fn run(args: PollArgs) -> ExitCode {
     };
     let vendor = args.vendor;
     match prepare(&args, tenant) {
+        Ok(Prepared::Aws(s, o)) => drive(s, o, &args).await,
         Ok(Prepared::Azure(s, o)) => drive(s, o, &args).await,
         Ok(Prepared::DigitalOcean(s, o)) => drive(s, o, &args).await,
         Ok(Prepared::Gcp(s, o)) => drive(s, o, &args).await,
@@ -164,6 +233,7 @@ pub async fn run(args: PollArgs) -> ExitCode {
 }
 
 enum Prepared {
+    Aws(AwsSource, PollOptions),
     Azure(AzureSource, PollOptions),
     DigitalOcean(DigitalOceanSource, PollOptions),
     Gcp(GcpSource, PollOptions),
@@ -173,10 +243,12 @@ fn prepare(args: &PollArgs, tenant: TenantId) -> Result<Prepared, String> {
     let mut opts = PollOptions::new(tenant);
     opts.backfill_from = args.from;
     opts.batch_size = usize::from(args.batch_size);
-    let token = token(args.vendor)?;
     let http = ClientConfig::default();
     let err = |e: PollError| e.to_string();
+    // A closure: AWS has no bearer token (its credentials are read by `prepare_aws`).
+    let token = || token(args.vendor);
     Ok(match args.vendor {
+        Vendor::Aws => prepare_aws(args, opts, http)?,
         Vendor::Azure => {
             let s: AzureSettings = settings(args)?;
             let mut config = AzureConfig::new(s.scope);
@@ -185,7 +257,7 @@ fn prepare(args: &PollArgs, tenant: TenantId) -> Result<Prepared, String> {
                 config.grouping = g;
             }
             opts.settle_days = s.settle_days;
-            Prepared::Azure(AzureSource::new(config, token, http).map_err(err)?, opts)
+            Prepared::Azure(AzureSource::new(config, token()?, http).map_err(err)?, opts)
         }
         Vendor::Digitalocean => {
             let s: DigitalOceanSettings = settings(args)?;
@@ -197,7 +269,7 @@ fn prepare(args: &PollArgs, tenant: TenantId) -> Result<Prepared, String> {
             };
             opts.settle_days = s.settle_days;
             Prepared::DigitalOcean(
-                DigitalOceanSource::new(config, token, http).map_err(err)?,
+                DigitalOceanSource::new(config, token()?, http).map_err(err)?,
                 opts,
             )
         }
@@ -207,9 +279,31 @@ fn prepare(args: &PollArgs, tenant: TenantId) -> Result<Prepared, String> {
             config.location = s.location;
             config.base_url = s.base_url.unwrap_or_else(|| gcp::DEFAULT_BASE.into());
             opts.settle_days = s.settle_days;
-            Prepared::Gcp(GcpSource::new(config, token, http).map_err(err)?, opts)
+            Prepared::Gcp(GcpSource::new(config, token()?, http).map_err(err)?, opts)
         }
     })
+}
+
+fn prepare_aws(
+    args: &PollArgs,
+    mut opts: PollOptions,
+    http: ClientConfig,
+) -> Result<Prepared, String> {
+    let mut s: AwsSettings = settings(args)?;
+    aws_ids(&mut s);
+    let account = s.account.filter(|a| !a.trim().is_empty()).ok_or(
+        "[aws] settings: set `account` (or COSTWATCH_AWS_ACCOUNT), e.g. the management \
+         account's id",
+    )?;
+    let mut config = AwsConfig::new(account);
+    config.region = s.region.unwrap_or_else(|| aws::DEFAULT_REGION.into());
+    config.endpoint_url = s.endpoint_url;
+    config.linked_accounts = s.linked_accounts.unwrap_or_default();
+    config.group_by_linked_account = s.group_by_linked_account;
+    config.metric = s.metric.unwrap_or_else(|| aws::DEFAULT_METRIC.into());
+    opts.settle_days = s.settle_days;
+    let source = AwsSource::new(config, aws_credentials()?, http).map_err(|e| e.to_string())?;
+    Ok(Prepared::Aws(source, opts))
 }
 
 async fn drive<S: Source>(source: S, opts: PollOptions, args: &PollArgs) -> ExitCode {

@@ -1,7 +1,8 @@
 //! `costwatch poll digitalocean` end to end: the real binary polls a local server shaped like
 //! DigitalOcean's billing API (the official example invoice) into the embedded platform; the
 //! tenant's total equals the invoice items, a second poll adds nothing, a wrong token fails
-//! without printing it.
+//! without printing it. `costwatch poll aws` the same way against a local Cost Explorer (JSON
+//! 1.1), configured from the environment only.
 
 use std::process::{Command, Output};
 
@@ -167,6 +168,130 @@ async fn digitalocean_invoices_are_polled_once_into_the_platform() {
 
     let out = poll(&base, &vendor, TOKEN, &checkpoints).await;
     assert!(out.status.success(), "{out:?}");
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(
+        total(&client, &base).await,
+        (amount, 2),
+        "a second poll adds nothing"
+    );
+    platform.stop().await;
+}
+
+const AWS_SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+
+/// A Cost Explorer endpoint: every signed `GetCostAndUsage` gets two services' costs on
+/// 2020-01-01 (final, one page).
+async fn cost_explorer() -> String {
+    let app = Router::new().route(
+        "/",
+        axum::routing::post(|headers: HeaderMap| async move {
+            let signed = headers
+                .get("authorization")
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.starts_with("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/"));
+            let target = headers.get("x-amz-target").and_then(|v| v.to_str().ok());
+            if !signed || target != Some("AWSInsightsIndexService.GetCostAndUsage") {
+                let body = r#"{"__type":"UnrecognizedClientException","message":"invalid"}"#;
+                return (StatusCode::FORBIDDEN, body).into_response();
+            }
+            let cost = |a: &str| json!({"UnblendedCost": {"Amount": a, "Unit": "USD"}});
+            let answer = json!({"ResultsByTime": [{
+                "TimePeriod": {"Start": "2020-01-01", "End": "2020-01-02"}, "Total": {},
+                "Groups": [
+                    {"Keys": ["Amazon Simple Storage Service"], "Metrics": cost("0.00000012345")},
+                    {"Keys": ["AWS Lambda"], "Metrics": cost("12.5")}
+                ],
+                "Estimated": false
+            }]});
+            (
+                [("content-type", "application/x-amz-json-1.1")],
+                answer.to_string(),
+            )
+                .into_response()
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    format!("http://{addr}")
+}
+
+async fn poll_aws(base: &str, endpoint: &str, secret: &str, data: &std::path::Path) -> Output {
+    let (base, endpoint, secret, data) = (
+        base.to_string(),
+        endpoint.to_string(),
+        secret.to_string(),
+        data.to_path_buf(),
+    );
+    tokio::task::spawn_blocking(move || {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_costwatch"));
+        cmd.args(["poll", "aws", "--tenant", "acme", "--from", "2020-01-01"])
+            .args(["--server", &base])
+            .arg("--data-dir")
+            .arg(&data)
+            .env("COSTWATCH_AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+            .env("COSTWATCH_AWS_ENDPOINT_URL", &endpoint)
+            // A leading zero, kept: ids are read as text, not as numbers.
+            .env("COSTWATCH_AWS_ACCOUNT", "012345678901")
+            .env("COSTWATCH_LOG", "warn");
+        if !secret.is_empty() {
+            cmd.env("COSTWATCH_AWS_SECRET_ACCESS_KEY", &secret);
+        }
+        cmd.output().expect("run costwatch poll")
+    })
+    .await
+    .expect("join")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aws_cost_explorer_is_polled_once_into_the_platform() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = UpConfig {
+        http: "127.0.0.1:0".parse().expect("addr"),
+        grpc: "127.0.0.1:0".parse().expect("addr"),
+        data_dir: dir.path().join("data"),
+        demo: false,
+        ..UpConfig::default()
+    };
+    let platform = Platform::start(cfg).await.expect("platform starts");
+    let base = format!("http://{}", platform.http_addr);
+    let endpoint = cost_explorer().await;
+    let client = reqwest::Client::new();
+    let checkpoints = dir.path().join("poll");
+
+    // No secret: a configuration error naming the variable.
+    let out = poll_aws(&base, &endpoint, "", &checkpoints).await;
+    assert_eq!(out.status.code(), Some(78), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("COSTWATCH_AWS_SECRET_ACCESS_KEY"),
+        "{stderr}"
+    );
+
+    let out = poll_aws(&base, &endpoint, AWS_SECRET, &checkpoints).await;
+    assert!(out.status.success(), "{out:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.starts_with("aws 012345678901: polled 2020-01-01..="),
+        "{stdout}"
+    );
+    let printed = format!("{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!printed.contains(AWS_SECRET), "the secret is never printed");
+    let (amount, events) = counted(&client, &base, 2).await;
+    assert_eq!(
+        (amount, events),
+        ("12.50000012345".parse().expect("decimal"), 2)
+    );
+
+    let out = poll_aws(&base, &endpoint, AWS_SECRET, &checkpoints).await;
+    assert!(out.status.success(), "{out:?}");
+    // `--from` before the checkpoint polls the range again: the same ids, nothing added.
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("2 events sent"),
+        "{out:?}"
+    );
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     assert_eq!(
         total(&client, &base).await,
