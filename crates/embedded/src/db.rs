@@ -39,6 +39,13 @@ impl Db {
         })
     }
 
+    /// Wraps a connection opened elsewhere (e.g. read-only, without a schema).
+    pub(crate) fn from_connection(conn: Connection) -> Db {
+        Db {
+            conn: Arc::new(Mutex::new(conn)),
+        }
+    }
+
     /// Runs `f` on the connection on the blocking pool.
     pub(crate) async fn call<T, F>(&self, f: F) -> Result<T, String>
     where

@@ -4,6 +4,7 @@
 
 mod alerts;
 mod anomalies;
+mod audit;
 mod db;
 mod fx;
 mod log;
@@ -12,6 +13,7 @@ mod updates;
 
 pub use alerts::{BroadcastAlerts, SqliteAlertStore};
 pub use anomalies::SqliteAnomalyStore;
+pub use audit::SqliteAuditStore;
 pub use fx::SqliteFxRates;
 pub use log::SqliteLog;
 pub use store::SqliteStore;

@@ -5,6 +5,8 @@ pub mod alert_contract;
 pub mod alerts;
 pub mod anomalies;
 pub mod anomaly_contract;
+pub mod audit;
+pub mod audit_contract;
 pub mod bus;
 pub mod contract;
 pub mod fx;
@@ -13,6 +15,7 @@ pub mod store;
 
 pub use alerts::{AlertStore, AlertStream, DeliveryRecord, DeliveryView, Outboxed};
 pub use anomalies::{AnomalyRecord, AnomalyStore, Feedback, SeriesState, anomaly_id};
+pub use audit::{AuditQuery, AuditStore, Verified, VerifyError, verify_store};
 pub use bus::{BusError, CostUpdate, CostUpdates, DeadLetterLog, LogRecord, UsageLog};
 pub use fx::FxRateStore;
 pub use store::{Commit, CostStore, DeadLetter, StoreError};

@@ -8,6 +8,7 @@ use costwatch::distributed::{self, DistributedConfig, Role};
 use costwatch::{Platform, UpConfig};
 use figment::providers::Serialized;
 
+mod audit;
 mod fx;
 mod import;
 mod poll;
@@ -37,6 +38,9 @@ enum Command {
     /// Exchange rates: import the ECB euro reference rates into a running Costwatch.
     #[command(subcommand)]
     Fx(fx::FxCommand),
+    /// Audit log: verify its hash chain, list records.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
     /// Distributed mode: the collector service (ingest over HTTP and gRPC → Kafka).
     Collector(ServiceArgs),
     /// Distributed mode: the cost aggregator (Kafka → CQL projections, cost updates).
@@ -258,6 +262,7 @@ async fn main() -> ExitCode {
         Command::Import(args) => import::run(args).await,
         Command::Poll(args) => poll::run(args).await,
         Command::Fx(command) => fx::run(command).await,
+        Command::Audit(command) => audit::run(command).await,
         Command::Migrate(args) => migrate(args).await,
         Command::Collector(args) => run_service(Role::Collector, args).await,
         Command::Aggregator(args) => run_service(Role::Aggregator, args).await,
