@@ -49,6 +49,9 @@ pub struct UpConfig {
     pub import_dir: Option<PathBuf>,
     /// Seconds between scans of `import_dir`.
     pub import_scan_secs: u64,
+    /// Cloud billing APIs polled on a schedule (`[[pollers]]`: vendor, tenant, config,
+    /// token_file, every_secs, from); see `poll::schedule`.
+    pub pollers: Vec<crate::poll::schedule::ScheduledPoll>,
 }
 
 impl Default for UpConfig {
@@ -70,6 +73,7 @@ impl Default for UpConfig {
             anomalies: true,
             import_dir: None,
             import_scan_secs: 30,
+            pollers: Vec::new(),
         }
     }
 }
@@ -128,6 +132,9 @@ impl UpConfig {
             && !dir.is_dir()
         {
             problems.push(format!("import_dir: {} is not a directory", dir.display()));
+        }
+        for (i, poll) in self.pollers.iter().enumerate() {
+            problems.extend(poll.problems(i));
         }
         for (name, path) in [
             ("rate_card", &self.rate_card),

@@ -8,6 +8,7 @@ pub mod demo;
 pub mod distributed;
 pub mod import_watch;
 pub mod platform;
+pub mod poll;
 mod serve;
 mod web;
 

@@ -5,13 +5,12 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 use costwatch::distributed::{self, DistributedConfig, Role};
-use costwatch::{Platform, UpConfig};
+use costwatch::{Platform, UpConfig, poll};
 use figment::providers::Serialized;
 
 mod audit;
 mod fx;
 mod import;
-mod poll;
 
 #[derive(Parser)]
 #[command(
@@ -30,10 +29,11 @@ enum Command {
     Up(UpArgs),
     /// Apply schema migrations to the configured stores.
     Migrate(MigrateArgs),
-    /// Import billing files (FOCUS or AWS CUR CSV, plain or gzip) into a running Costwatch.
+    /// Import billing files (FOCUS, AWS CUR, or any CSV through a column mapping; plain or gzip)
+    /// into a running Costwatch.
     Import(import::ImportArgs),
-    /// Poll a cloud billing API (Azure Cost Management, DigitalOcean invoices, BigQuery billing
-    /// export) into a running Costwatch.
+    /// Poll a cloud billing API (AWS Cost Explorer, Azure Cost Management, DigitalOcean
+    /// invoices, BigQuery billing export) into a running Costwatch.
     Poll(poll::PollArgs),
     /// Exchange rates: import the ECB euro reference rates into a running Costwatch.
     #[command(subcommand)]

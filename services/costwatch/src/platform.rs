@@ -97,6 +97,13 @@ impl Platform {
                 crate::import_watch::run(dir, every, ingestor.clone(), shutdown.subscribe());
             tasks.spawn(watch);
         }
+        crate::poll::schedule::spawn_all(
+            &cfg.pollers,
+            &ingestor,
+            &cfg.data_dir,
+            &mut tasks,
+            &shutdown,
+        );
         let alerting = crate::alerts::start(
             &cfg,
             store.clone(),

@@ -300,3 +300,63 @@ async fn aws_cost_explorer_is_polled_once_into_the_platform() {
     );
     platform.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_platform_polls_on_a_schedule_once_per_charge() {
+    use costwatch::poll::Vendor;
+    use costwatch::poll::schedule::ScheduledPoll;
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let vendor = vendor().await;
+    let settings = dir.path().join("poll.toml");
+    std::fs::write(
+        &settings,
+        format!("[digitalocean]\nbase_url = \"{vendor}\"\n"),
+    )
+    .expect("write settings");
+    let token_file = dir.path().join("do-token");
+    std::fs::write(&token_file, format!("{TOKEN}\n")).expect("write token");
+    let entry = ScheduledPoll {
+        vendor: Vendor::Digitalocean,
+        tenant: "acme".into(),
+        config: Some(settings),
+        token_file: Some(dir.path().join("missing-token")),
+        every_secs: 1,
+        from: "2020-01-01".parse().ok(),
+    };
+    let mut cfg = UpConfig {
+        http: "127.0.0.1:0".parse().expect("addr"),
+        grpc: "127.0.0.1:0".parse().expect("addr"),
+        data_dir: dir.path().join("data"),
+        demo: false,
+        pollers: vec![entry.clone()],
+        ..UpConfig::default()
+    };
+    // A poller that cannot authenticate is a configuration problem named before start.
+    let problems = cfg.validate().expect_err("missing token file");
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.starts_with("pollers[0] (digitalocean): token_file")),
+        "{problems:?}"
+    );
+    cfg.pollers = vec![ScheduledPoll {
+        token_file: Some(token_file),
+        ..entry
+    }];
+    assert_eq!(cfg.validate(), Ok(()));
+
+    let platform = Platform::start(cfg).await.expect("platform starts");
+    let base = format!("http://{}", platform.http_addr);
+    let client = reqwest::Client::new();
+    let (amount, events) = counted(&client, &base, 2).await;
+    assert_eq!((amount, events), ("46.79".parse().expect("decimal"), 2));
+    // Several more ticks: the checkpoint (and the ids) keep the total where it is.
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    assert_eq!(total(&client, &base).await, (amount, 2));
+    assert!(
+        dir.path().join("data/poll-checkpoints.sqlite").is_file(),
+        "checkpoints live in the data dir"
+    );
+    platform.stop().await;
+}

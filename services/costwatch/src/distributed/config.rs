@@ -56,6 +56,9 @@ pub struct DistributedConfig {
     pub alert_sweep_secs: u64,
     /// Link put in notifications.
     pub dashboard_url: String,
+    /// Cloud billing APIs the collector polls on a schedule (checkpoints in `data_dir`); see
+    /// `poll::schedule`.
+    pub pollers: Vec<crate::poll::schedule::ScheduledPoll>,
 }
 
 impl Default for DistributedConfig {
@@ -86,6 +89,7 @@ impl Default for DistributedConfig {
             data_dir: PathBuf::from(".costwatch/notifier"),
             alert_sweep_secs: 60,
             dashboard_url: "http://127.0.0.1:8080".into(),
+            pollers: Vec::new(),
         }
     }
 }
@@ -228,6 +232,9 @@ impl DistributedConfig {
             {
                 problems.push(format!("{name}: {} is not a readable file", p.display()));
             }
+        }
+        for (i, poll) in self.pollers.iter().enumerate() {
+            problems.extend(poll.problems(i));
         }
         if problems.is_empty() {
             Ok(())

@@ -167,6 +167,13 @@ pub async fn start(role: Role, cfg: DistributedConfig) -> anyhow::Result<Service
             let app =
                 serve::health_router().merge(costwatch_collector::http::router(ingestor.clone()));
             serve::spawn_http(&mut tasks, http, app, &shutdown);
+            crate::poll::schedule::spawn_all(
+                &cfg.pollers,
+                &ingestor,
+                &cfg.data_dir,
+                &mut tasks,
+                &shutdown,
+            );
             serve::spawn_grpc_ingest(&mut tasks, grpc, ingestor, None, &shutdown).await?;
             description
         }

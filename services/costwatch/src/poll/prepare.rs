@@ -1,37 +1,47 @@
-//! `costwatch poll aws|azure|digitalocean|gcp --tenant T [--config FILE] [--from DATE]
-//! [--server URL] [--data-dir D]`: polls a cloud billing API once, incrementally, and sends the
-//! billed charges to the collector's `POST /v1/events` (see `crates/providers/README.md`).
+//! From a poll job (vendor, tenant, settings file, credentials) to a source ready to poll: used
+//! by `costwatch poll` and by the pollers scheduled in the collector (`schedule`).
 //!
 //! Settings come from the vendor's section of the TOML file (`[aws]`, `[azure]`,
 //! `[digitalocean]`, `[gcp]`), overridden by `COSTWATCH_<VENDOR>_<SETTING>` environment variables
-//! (e.g. `COSTWATCH_AZURE_SCOPE`). Credentials come only from the environment
-//! (`COSTWATCH_AZURE_TOKEN`, `COSTWATCH_DIGITALOCEAN_TOKEN`, `COSTWATCH_GCP_TOKEN`;
-//! `COSTWATCH_AWS_ACCESS_KEY_ID`, `COSTWATCH_AWS_SECRET_ACCESS_KEY` and optionally
-//! `COSTWATCH_AWS_SESSION_TOKEN`) and are never printed. Checkpoints live in `<data-dir>/poll-checkpoints.sqlite`; running the command again
-//! (e.g. from cron) continues after the last closed day delivered, and re-sending is safe.
+//! (e.g. `COSTWATCH_AZURE_SCOPE`). Credentials come from the environment
+//! (`COSTWATCH_AZURE_TOKEN`, `COSTWATCH_DIGITALOCEAN_TOKEN`, `COSTWATCH_GCP_TOKEN`, or a
+//! `token_file`; `COSTWATCH_AWS_ACCESS_KEY_ID`, `COSTWATCH_AWS_SECRET_ACCESS_KEY` and optionally
+//! `COSTWATCH_AWS_SESSION_TOKEN`) and are never printed.
 
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use chrono::NaiveDate;
-use clap::{Args, ValueEnum};
+use clap::ValueEnum;
 use costwatch_domain::TenantId;
 use costwatch_providers::aws::{self, AwsConfig, AwsCredentials, AwsSource};
 use costwatch_providers::azure::{self, AzureConfig, AzureSource};
 use costwatch_providers::digitalocean::{self, DigitalOceanConfig, DigitalOceanSource};
 use costwatch_providers::gcp::{self, GcpConfig, GcpSource};
 use costwatch_providers::http::{ClientConfig, Token};
-use costwatch_providers::{HttpSink, PollError, PollOptions, Source, SqliteCheckpoints, poll};
+use costwatch_providers::{
+    CheckpointStore, PollError, PollOptions, PollReport, Sink, Source, poll,
+};
 use figment::Figment;
 use figment::providers::{Env, Format, Toml};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
-/// Exit codes (sysexits): usage 64, the vendor or the server failed 69, configuration 78.
-const EX_USAGE: u8 = 64;
-const EX_UNAVAILABLE: u8 = 69;
-const EX_CONFIG: u8 = 78;
+/// One poll to run: which API, for which tenant, configured how.
+#[derive(Debug, Clone)]
+pub struct PollJob {
+    pub vendor: Vendor,
+    pub tenant: TenantId,
+    /// TOML file with the vendor's section; environment variables override it.
+    pub config: Option<PathBuf>,
+    /// First day when there is no checkpoint (see `PollOptions::backfill_from`).
+    pub from: Option<NaiveDate>,
+    /// Events per delivery.
+    pub batch_size: usize,
+    /// File holding the bearer token, used when `COSTWATCH_<VENDOR>_TOKEN` is not set.
+    pub token_file: Option<PathBuf>,
+}
 
-#[derive(Clone, Copy, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Vendor {
     /// AWS Cost Explorer GetCostAndUsage (daily cost by service of an account)
     Aws,
@@ -44,7 +54,7 @@ pub enum Vendor {
 }
 
 impl Vendor {
-    fn name(self) -> &'static str {
+    pub fn name(self) -> &'static str {
         match self {
             Vendor::Aws => "aws",
             Vendor::Azure => "azure",
@@ -77,33 +87,6 @@ impl Vendor {
             _ => &["token"],
         }
     }
-}
-
-#[derive(Args)]
-pub struct PollArgs {
-    /// Which billing API.
-    #[arg(value_enum)]
-    vendor: Vendor,
-    /// Tenant the charges belong to.
-    #[arg(long)]
-    tenant: String,
-    /// TOML file with an [aws], [azure], [digitalocean] or [gcp] section; COSTWATCH_<VENDOR>_<SETTING>
-    /// environment variables override it (and suffice without a file).
-    #[arg(long)]
-    config: Option<PathBuf>,
-    /// First day to poll (YYYY-MM-DD) when there is no checkpoint; earlier than the checkpoint,
-    /// polls those days again (safe: event ids are derived from the charges).
-    #[arg(long)]
-    from: Option<NaiveDate>,
-    /// Costwatch HTTP address (the collector's `POST /v1/events`).
-    #[arg(long, default_value = "http://127.0.0.1:8080")]
-    server: String,
-    /// Directory of the checkpoint file (poll-checkpoints.sqlite).
-    #[arg(long, default_value = "./data")]
-    data_dir: PathBuf,
-    /// Events per request.
-    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u16).range(1..=10000))]
-    batch_size: u16,
 }
 
 /// `[aws]`: `account` (required: the name checkpoints and event ids use, e.g. the management
@@ -156,27 +139,38 @@ struct GcpSettings {
     settle_days: u32,
 }
 
-fn settings<T: for<'de> Deserialize<'de>>(args: &PollArgs) -> Result<T, String> {
-    let vendor = args.vendor.name();
+fn settings<T: for<'de> Deserialize<'de>>(job: &PollJob) -> Result<T, String> {
+    let vendor = job.vendor.name();
     let mut figment = Figment::new();
-    if let Some(path) = &args.config {
+    if let Some(path) = &job.config {
         if !path.is_file() {
-            return Err(format!("--config {}: no such file", path.display()));
+            return Err(format!("config {}: no such file", path.display()));
         }
         figment = figment.merge(Toml::file(path));
     }
     figment
         .focus(vendor)
-        .merge(Env::prefixed(args.vendor.env_prefix()).ignore(args.vendor.env_ignored()))
+        .merge(Env::prefixed(job.vendor.env_prefix()).ignore(job.vendor.env_ignored()))
         .extract::<T>()
         .map_err(|e| format!("[{vendor}] settings: {e}"))
 }
 
-fn token(vendor: Vendor) -> Result<Token, String> {
-    let var = format!("{}TOKEN", vendor.env_prefix());
-    match std::env::var(&var) {
-        Ok(t) if !t.trim().is_empty() => Ok(Token::new(t.trim())),
-        _ => Err(format!(
+/// The bearer token: `COSTWATCH_<VENDOR>_TOKEN`, else the job's token file (e.g. a mounted
+/// Kubernetes secret), trimmed. Never printed.
+fn token(job: &PollJob) -> Result<Token, String> {
+    let var = format!("{}TOKEN", job.vendor.env_prefix());
+    if let Ok(t) = std::env::var(&var)
+        && !t.trim().is_empty()
+    {
+        return Ok(Token::new(t.trim()));
+    }
+    match &job.token_file {
+        Some(path) => match std::fs::read_to_string(path) {
+            Ok(t) if !t.trim().is_empty() => Ok(Token::new(t.trim())),
+            Ok(_) => Err(format!("token_file {}: is empty", path.display())),
+            Err(e) => Err(format!("token_file {}: {e}", path.display())),
+        },
+        None => Err(format!(
             "set the access token in the environment variable {var}"
         )),
     }
@@ -211,46 +205,27 @@ fn aws_ids(s: &mut AwsSettings) {
     }
 }
 
-pub async fn run(args: PollArgs) -> ExitCode {
-    let tenant = match TenantId::parse(&args.tenant) {
-        Ok(t) => t,
-        Err(reason) => {
-            eprintln!("costwatch poll: --tenant {reason}");
-            return ExitCode::from(EX_USAGE);
-        }
-    };
-    let vendor = args.vendor;
-    match prepare(&args, tenant) {
-        Ok(Prepared::Aws(s, o)) => drive(s, o, &args).await,
-        Ok(Prepared::Azure(s, o)) => drive(s, o, &args).await,
-        Ok(Prepared::DigitalOcean(s, o)) => drive(s, o, &args).await,
-        Ok(Prepared::Gcp(s, o)) => drive(s, o, &args).await,
-        Err(message) => {
-            eprintln!("costwatch poll {}: {message}", vendor.name());
-            ExitCode::from(EX_CONFIG)
-        }
-    }
-}
-
-enum Prepared {
+/// A source ready to poll, with its options.
+pub enum Prepared {
     Aws(AwsSource, PollOptions),
     Azure(AzureSource, PollOptions),
     DigitalOcean(DigitalOceanSource, PollOptions),
     Gcp(GcpSource, PollOptions),
 }
 
-fn prepare(args: &PollArgs, tenant: TenantId) -> Result<Prepared, String> {
-    let mut opts = PollOptions::new(tenant);
-    opts.backfill_from = args.from;
-    opts.batch_size = usize::from(args.batch_size);
+/// Builds the job's source from its settings and credentials; the error names what to fix.
+pub fn prepare(job: &PollJob) -> Result<Prepared, String> {
+    let mut opts = PollOptions::new(job.tenant.clone());
+    opts.backfill_from = job.from;
+    opts.batch_size = job.batch_size;
     let http = ClientConfig::default();
     let err = |e: PollError| e.to_string();
     // A closure: AWS has no bearer token (its credentials are read by `prepare_aws`).
-    let token = || token(args.vendor);
-    Ok(match args.vendor {
-        Vendor::Aws => prepare_aws(args, opts, http)?,
+    let token = || token(job);
+    Ok(match job.vendor {
+        Vendor::Aws => prepare_aws(job, opts, http)?,
         Vendor::Azure => {
-            let s: AzureSettings = settings(args)?;
+            let s: AzureSettings = settings(job)?;
             let mut config = AzureConfig::new(s.scope);
             config.base_url = s.base_url.unwrap_or_else(|| azure::DEFAULT_BASE.into());
             if let Some(g) = s.grouping {
@@ -260,7 +235,7 @@ fn prepare(args: &PollArgs, tenant: TenantId) -> Result<Prepared, String> {
             Prepared::Azure(AzureSource::new(config, token()?, http).map_err(err)?, opts)
         }
         Vendor::Digitalocean => {
-            let s: DigitalOceanSettings = settings(args)?;
+            let s: DigitalOceanSettings = settings(job)?;
             let config = DigitalOceanConfig {
                 base_url: s
                     .base_url
@@ -274,7 +249,7 @@ fn prepare(args: &PollArgs, tenant: TenantId) -> Result<Prepared, String> {
             )
         }
         Vendor::Gcp => {
-            let s: GcpSettings = settings(args)?;
+            let s: GcpSettings = settings(job)?;
             let mut config = GcpConfig::new(s.project, s.table);
             config.location = s.location;
             config.base_url = s.base_url.unwrap_or_else(|| gcp::DEFAULT_BASE.into());
@@ -285,11 +260,11 @@ fn prepare(args: &PollArgs, tenant: TenantId) -> Result<Prepared, String> {
 }
 
 fn prepare_aws(
-    args: &PollArgs,
+    job: &PollJob,
     mut opts: PollOptions,
     http: ClientConfig,
 ) -> Result<Prepared, String> {
-    let mut s: AwsSettings = settings(args)?;
+    let mut s: AwsSettings = settings(job)?;
     aws_ids(&mut s);
     let account = s.account.filter(|a| !a.trim().is_empty()).ok_or(
         "[aws] settings: set `account` (or COSTWATCH_AWS_ACCOUNT), e.g. the management \
@@ -306,49 +281,58 @@ fn prepare_aws(
     Ok(Prepared::Aws(source, opts))
 }
 
-async fn drive<S: Source>(source: S, opts: PollOptions, args: &PollArgs) -> ExitCode {
-    let name = source.provider();
-    if let Err(e) = std::fs::create_dir_all(&args.data_dir) {
-        eprintln!("costwatch poll {name}: {}: {e}", args.data_dir.display());
-        return ExitCode::from(EX_CONFIG);
+/// What one poll did, for the log or the terminal.
+pub struct Polled {
+    pub provider: &'static str,
+    pub scope: String,
+    pub report: PollReport,
+}
+
+impl Polled {
+    pub fn summary(&self) -> String {
+        let checkpoint = self
+            .report
+            .checkpoint
+            .map_or("none".to_string(), |d| d.to_string());
+        match self.report.window {
+            None => format!(
+                "{} {}: up to date (checkpoint {checkpoint})",
+                self.provider, self.scope
+            ),
+            Some(w) => format!(
+                "{} {}: polled {}..={}: {} events sent, {} for days not closed yet (sent once \
+                 closed); checkpoint {checkpoint}",
+                self.provider, self.scope, w.from, w.to, self.report.sent, self.report.deferred
+            ),
+        }
     }
-    let store = match SqliteCheckpoints::open(&args.data_dir.join("poll-checkpoints.sqlite")) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("costwatch poll {name}: checkpoints: {e}");
-            return ExitCode::from(EX_CONFIG);
+}
+
+impl Prepared {
+    /// Polls once into `sink`, checkpointing in `store`.
+    pub async fn run<K: Sink, C: CheckpointStore>(
+        &self,
+        sink: &K,
+        store: &C,
+    ) -> Result<Polled, PollError> {
+        async fn one<S: Source, K: Sink, C: CheckpointStore>(
+            source: &S,
+            opts: &PollOptions,
+            sink: &K,
+            store: &C,
+        ) -> Result<Polled, PollError> {
+            let report = poll(source, sink, store, opts).await?;
+            Ok(Polled {
+                provider: source.provider(),
+                scope: source.scope(),
+                report,
+            })
         }
-    };
-    let sink = HttpSink::new(&args.server);
-    match poll(&source, &sink, &store, &opts).await {
-        Ok(report) => {
-            let checkpoint = report
-                .checkpoint
-                .map_or("none".to_string(), |d| d.to_string());
-            match report.window {
-                None => println!(
-                    "{name} {}: up to date (checkpoint {checkpoint})",
-                    source.scope()
-                ),
-                Some(w) => println!(
-                    "{name} {}: polled {}..={}: {} events sent, {} for days not closed yet \
-                     (sent once closed); checkpoint {checkpoint}",
-                    source.scope(),
-                    w.from,
-                    w.to,
-                    report.sent,
-                    report.deferred
-                ),
-            }
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("costwatch poll: {e}");
-            eprintln!(
-                "costwatch poll: the checkpoint was not advanced; running the same poll again is \
-                 safe (event ids are derived from the charges)"
-            );
-            ExitCode::from(EX_UNAVAILABLE)
+        match self {
+            Prepared::Aws(s, o) => one(s, o, sink, store).await,
+            Prepared::Azure(s, o) => one(s, o, sink, store).await,
+            Prepared::DigitalOcean(s, o) => one(s, o, sink, store).await,
+            Prepared::Gcp(s, o) => one(s, o, sink, store).await,
         }
     }
 }
