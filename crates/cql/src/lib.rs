@@ -13,6 +13,7 @@
 //! that resumes step 4 late loses to every newer commit, whose timestamps are higher.
 
 mod alerts;
+mod annotations;
 mod anomalies;
 mod commit;
 mod fx;
@@ -28,6 +29,7 @@ use scylla::client::session::Session;
 use scylla::client::session_builder::SessionBuilder;
 
 pub use alerts::CqlAlertStore;
+pub use annotations::CqlAnnotations;
 pub use anomalies::{Announce, AnomalyFeed, AnomalyStream, CqlAnomalyStore, LocalAnomalyFeed};
 pub use fx::CqlFxRates;
 pub use migrate::{MIGRATIONS, MigrateError, migrate};

@@ -26,6 +26,11 @@ pub const MIGRATIONS: &[(i32, &str, &str)] = &[
         include_str!("../../../schemas/cql/003_anomalies.cql"),
     ),
     (4, "004_fx", include_str!("../../../schemas/cql/004_fx.cql")),
+    (
+        5,
+        "005_annotations",
+        include_str!("../../../schemas/cql/005_annotations.cql"),
+    ),
 ];
 
 #[derive(Debug, thiserror::Error)]

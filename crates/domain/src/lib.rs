@@ -4,6 +4,7 @@
 //! lives here so it can be tested exhaustively.
 
 pub mod alerting;
+pub mod annotation;
 pub mod audit;
 pub mod budget;
 pub mod event;

@@ -3,6 +3,7 @@
 //! cost-update stream as an in-process broadcast.
 
 mod alerts;
+mod annotations;
 mod anomalies;
 mod audit;
 mod db;
@@ -12,6 +13,7 @@ mod store;
 mod updates;
 
 pub use alerts::{BroadcastAlerts, SqliteAlertStore};
+pub use annotations::SqliteAnnotations;
 pub use anomalies::SqliteAnomalyStore;
 pub use audit::SqliteAuditStore;
 pub use fx::SqliteFxRates;

@@ -3,6 +3,7 @@
 
 pub mod alert_contract;
 pub mod alerts;
+pub mod annotation;
 pub mod anomalies;
 pub mod anomaly_contract;
 pub mod audit;
@@ -14,6 +15,7 @@ pub mod fx_contract;
 pub mod store;
 
 pub use alerts::{AlertStore, AlertStream, DeliveryRecord, DeliveryView, Outboxed};
+pub use annotation::AnnotationStore;
 pub use anomalies::{AnomalyRecord, AnomalyStore, Feedback, SeriesState, anomaly_id};
 pub use audit::{AuditQuery, AuditStore, Verified, VerifyError, verify_store};
 pub use bus::{BusError, CostUpdate, CostUpdates, DeadLetterLog, LogRecord, UsageLog};

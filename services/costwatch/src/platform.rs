@@ -67,6 +67,9 @@ impl Platform {
             Arc::new(SqliteStore::open(&cfg.data_dir.join("store.sqlite"))?);
         let fx_rates: Arc<dyn FxRateStore> =
             Arc::new(SqliteFxRates::open(&cfg.data_dir.join("fx.sqlite"))?);
+        let annotations: Arc<dyn costwatch_ports::AnnotationStore> = Arc::new(
+            costwatch_embedded::SqliteAnnotations::open(&cfg.data_dir.join("annotations.sqlite"))?,
+        );
         let updates: Arc<dyn CostUpdates> = Arc::new(BroadcastUpdates::default());
 
         let http = crate::serve::bind("http", cfg.http).await?;
@@ -129,6 +132,7 @@ impl Platform {
                 updates,
                 fx,
                 fx_rates: Some(fx_rates),
+                annotations: Some(annotations),
                 default_currency,
             },
             anomalies,

@@ -88,18 +88,21 @@ pub struct GatewayState {
     pub fx: FxRates,
     /// Dated rates (the rate of the charge day), where the deployment stores them.
     pub fx_rates: Option<Arc<dyn FxRateStore>>,
+    /// Notes on days of the cost trends chart, where the deployment stores them.
+    pub annotations: Option<Arc<dyn costwatch_ports::AnnotationStore>>,
     /// The currency of answers that do not ask for one.
     pub default_currency: Currency,
 }
 
 /// The GraphQL schema over `state` (for embedding or executing directly).
 pub fn schema(state: &GatewayState) -> CostSchema {
-    graphql::schema_with(
+    graphql::schema_with_annotations(
         cost_queries(state),
         state.updates.clone(),
         state.alerting.clone(),
         None,
         state.fx_rates.clone().map(FxRatesApi::new),
+        state.annotations.clone(),
     )
 }
 
@@ -124,12 +127,13 @@ pub fn router(state: GatewayState) -> Router {
 pub fn router_with_anomalies(state: GatewayState, anomalies: Option<graphql::Anomalies>) -> Router {
     let queries = cost_queries(&state);
     let fx = state.fx_rates.clone().map(FxRatesApi::new);
-    let schema = graphql::schema_with(
+    let schema = graphql::schema_with_annotations(
         queries.clone(),
         state.updates,
         state.alerting.clone(),
         anomalies,
         fx.clone(),
+        state.annotations.clone(),
     );
     Router::new()
         .route(

@@ -132,6 +132,16 @@ pub(crate) async fn fx_rates(cfg: &DistributedConfig) -> anyhow::Result<Arc<dyn 
     Ok(Arc::new(rates))
 }
 
+async fn annotations(
+    cfg: &DistributedConfig,
+) -> anyhow::Result<Arc<dyn costwatch_ports::AnnotationStore>> {
+    let options = cfg.cql_options().map_err(anyhow::Error::msg)?;
+    let store = costwatch_cql::CqlAnnotations::open(&options)
+        .await
+        .with_context(|| format!("cql_nodes {}: keyspace {}", cfg.cql_nodes, cfg.keyspace))?;
+    Ok(Arc::new(store))
+}
+
 async fn updates(cfg: &DistributedConfig) -> anyhow::Result<Arc<dyn CostUpdates>> {
     let updates = KafkaCostUpdates::connect(&cfg.kafka_brokers, &cfg.updates_topic)
         .await
@@ -210,6 +220,7 @@ pub async fn start(role: Role, cfg: DistributedConfig) -> anyhow::Result<Service
                     updates,
                     fx: load_fx(cfg.fx.as_deref())?,
                     fx_rates: Some(fx_rates(&cfg).await?),
+                    annotations: Some(annotations(&cfg).await?),
                     default_currency: cfg
                         .default_currency
                         .parse()

@@ -1,5 +1,6 @@
 //! The GraphQL schema: queries over the cost store and live cost updates.
 
+mod annotation_root;
 mod anomaly_root;
 mod anomaly_types;
 mod budget_root;
@@ -18,6 +19,7 @@ use std::sync::Arc;
 use async_graphql::{ErrorExtensions, MergedObject, MergedSubscription, Schema, SchemaBuilder};
 use costwatch_ports::CostUpdates;
 
+pub use annotation_root::{AnnotationGql, AnnotationMutation, AnnotationQuery, Annotations};
 pub use anomaly_root::{Anomalies, AnomalyMutation, AnomalyQuery, AnomalySubscription};
 pub use anomaly_types::AnomalyGql;
 pub use budget_root::{AlertSubscription, BudgetMutation, BudgetQuery};
@@ -43,11 +45,18 @@ pub struct QueryRoot(
     DigestQuery,
     ForecastQuery,
     FxQuery,
+    AnnotationQuery,
 );
 
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]
-pub struct MutationRoot(BudgetMutation, RulesMutation, AnomalyMutation, FxMutation);
+pub struct MutationRoot(
+    BudgetMutation,
+    RulesMutation,
+    AnomalyMutation,
+    FxMutation,
+    AnnotationMutation,
+);
 
 #[derive(MergedSubscription, Default)]
 #[graphql(name = "Subscription")]
@@ -98,7 +107,23 @@ pub fn schema_with(
     anomalies: Option<Anomalies>,
     fx: Option<crate::fx_rates::FxRatesApi>,
 ) -> CostSchema {
+    schema_with_annotations(queries, updates, alerting, anomalies, fx, None)
+}
+
+/// [`schema_with`], also serving chart annotations when their store is given (without it the
+/// annotation fields answer `UNAVAILABLE`).
+pub fn schema_with_annotations(
+    queries: Arc<CostQueries>,
+    updates: Arc<dyn CostUpdates>,
+    alerting: Option<Arc<crate::Alerting>>,
+    anomalies: Option<Anomalies>,
+    fx: Option<crate::fx_rates::FxRatesApi>,
+    annotations: Option<Annotations>,
+) -> CostSchema {
     let mut b = builder().data(queries).data(updates);
+    if let Some(a) = annotations {
+        b = b.data(a);
+    }
     if let Some(fx) = fx {
         b = b.data(fx);
     }

@@ -219,6 +219,7 @@ pub fn state(store: &FakeStore, updates: &FakeUpdates) -> GatewayState {
         updates: Arc::new(updates.clone()),
         fx: FxRates::default(),
         fx_rates: None,
+        annotations: None,
         default_currency: Currency::USD,
     }
 }
