@@ -441,6 +441,25 @@ impl CostQueries {
             .collect())
     }
 
+    /// Currencies answers can be given in: the reference table's, the default, and every
+    /// currency with a dated fixing in the last [`MAX_FIXING_AGE_DAYS`] days before `today`
+    /// (older fixings no longer convert a current charge). Sorted, without repeats.
+    pub async fn currencies(&self, today: chrono::NaiveDate) -> Result<Vec<String>, QueryError> {
+        let mut out: std::collections::BTreeSet<String> =
+            self.fx.currencies().map(|c| c.to_string()).collect();
+        out.insert(self.default_currency.to_string());
+        if let Some(store) = &self.rates {
+            let from = today - Duration::days(MAX_FIXING_AGE_DAYS);
+            let dated = store.rates(from, today).await.map_err(unavailable)?;
+            out.extend(dated.iter().map(|r| r.currency.to_string()));
+            // Fixings are quoted per EUR, so EUR itself is always convertible with them.
+            if !dated.is_empty() {
+                out.insert(Currency::EUR.to_string());
+            }
+        }
+        Ok(out.into_iter().collect())
+    }
+
     /// Tenants with any counted cost.
     pub async fn tenants(&self) -> Result<Vec<String>, QueryError> {
         self.store.tenants().await.map_err(unavailable)

@@ -237,3 +237,39 @@ async fn ecb_xml_imported_through_graphql_is_stored_and_a_truncated_file_is_refu
     assert_eq!(usd[0]["perEur"], "1.0987");
     assert_eq!(usd[1]["day"], "2026-11-23");
 }
+
+#[tokio::test]
+async fn currencies_lists_the_reference_table_and_recent_fixings() {
+    let app = app();
+    let q = "{currencies}";
+    let before = graphql(&app, q, json!({})).await;
+    let list = |v: &Value| -> Vec<String> {
+        v["data"]["currencies"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|c| c.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let reference = list(&before);
+    assert!(reference.contains(&"USD".to_string()), "{before}");
+    assert!(!reference.contains(&"SEK".to_string()), "{before}");
+    // A fixing of today makes its currency selectable; an old one does not.
+    let today = chrono::Utc::now().date_naive();
+    let m = "mutation($r:[ExchangeRateInput!]!){putExchangeRates(rates:$r)}";
+    let rates = json!([
+        {"day": today.to_string(), "currency": "SEK", "perEur": "11.2"},
+        {"day": (today - chrono::Duration::days(30)).to_string(), "currency": "NOK", "perEur": "11.7"}
+    ]);
+    let v = graphql(&app, m, json!({"r": rates})).await;
+    assert_eq!(v["data"]["putExchangeRates"], 2, "{v}");
+    let after = list(&graphql(&app, q, json!({})).await);
+    assert!(after.contains(&"SEK".to_string()), "{after:?}");
+    assert!(!after.contains(&"NOK".to_string()), "{after:?}");
+    let mut sorted = after.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(after, sorted);
+}

@@ -121,6 +121,13 @@ impl CostQuery {
         .await
     }
 
+    /// ISO 4217 codes the `currency` argument accepts now: the reference table's, the default,
+    /// and currencies with an exchange-rate fixing in the last 7 days.
+    async fn currencies(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        let q = queries(ctx)?;
+        resolve(q.currencies(Utc::now().date_naive())).await
+    }
+
     /// Tenants with any counted cost.
     async fn tenants(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
         let q = queries(ctx)?;
