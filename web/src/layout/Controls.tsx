@@ -1,8 +1,11 @@
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
+import { gql } from '../shared/api/graphql';
+import { CURRENCIES as CURRENCIES_QUERY } from '../shared/api/queries';
 import { validCustom } from '../shared/lib/range';
 import { useUiStore } from '../shared/store/uiStore';
 
 const PRESETS = [7, 30, 90];
+/** Shown until the server's list arrives (and when it cannot be reached). */
 export const CURRENCIES = ['USD', 'EUR', 'GBP'];
 
 export function TenantSelect({ tenants }: { tenants: string[] }) {
@@ -57,14 +60,30 @@ export function RangePicker() {
   );
 }
 
+/** The currencies the server can convert to now (its reference table and recent fixings). */
+export function useCurrencies(): string[] {
+  const [list, setList] = useState<string[]>(CURRENCIES);
+  useEffect(() => {
+    const abort = new AbortController();
+    gql<{ currencies: string[] }>(CURRENCIES_QUERY, {}, abort.signal).then(
+      (d) => d.currencies?.length && setList(d.currencies),
+      () => undefined, // offline: keep the built-in list
+    );
+    return () => abort.abort();
+  }, []);
+  return list;
+}
+
 export function CurrencySelect() {
   const currency = useUiStore((s) => s.currency);
   const setCurrency = useUiStore((s) => s.setCurrency);
+  const known = useCurrencies();
+  const options = known.includes(currency) ? known : [currency, ...known];
   return (
     <label>
       Currency{' '}
       <select data-testid="currency-select" value={currency} onChange={(e) => setCurrency(e.target.value)}>
-        {CURRENCIES.map((c) => (
+        {options.map((c) => (
           <option key={c}>{c}</option>
         ))}
       </select>

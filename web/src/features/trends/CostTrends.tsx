@@ -6,8 +6,11 @@ import { useAnomalyStore } from '../../shared/store/anomalyStore';
 import { useCostStore } from '../../shared/store/costStore';
 import { useUiStore } from '../../shared/store/uiStore';
 import { buildForecastSeries, chartDays, forecastFits, forecastChartSeries, trendTooltip, type TooltipParam } from './forecast';
+import { AnnotationForm } from './AnnotationForm';
+import { annotationLines, annotationSeries } from './annotations';
 import { anomalyMarks, anomalySeries, trendSummary } from './markers';
 import { buildTrendSeries } from './series';
+import { useAnnotations } from './useAnnotations';
 import { useForecast } from './useForecast';
 
 export function CostTrends({ onRetry }: { onRetry: () => void }) {
@@ -22,6 +25,7 @@ export function CostTrends({ onRetry }: { onRetry: () => void }) {
   const [showForecast, setShowForecast] = useState(true);
   const forecast = useForecast(showForecast);
   const touch = useCoarsePointer();
+  const annotations = useAnnotations(range);
 
   const series = useMemo(() => (range ? buildTrendSeries(points, range) : null), [points, range]);
   const fcDays = forecast.forecast?.days;
@@ -31,12 +35,13 @@ export function CostTrends({ onRetry }: { onRetry: () => void }) {
     const days = chartDays(series.days, fits ? fcDays : []);
     const fc = fits ? buildForecastSeries(days, fcDays) : null;
     const marks = anomalyMarks(anomalies, series.days, series.totals);
-    return { days, fc, marks, outside: !!fcDays?.length && !fits };
-  }, [series, fcDays, anomalies]);
+    const notes = annotationLines(annotations.notes, days);
+    return { days, fc, marks, notes, outside: !!fcDays?.length && !fits };
+  }, [series, fcDays, anomalies, annotations.notes]);
 
   const option = useMemo(() => {
     if (!series || !chart) return {};
-    const { days, fc, marks } = chart;
+    const { days, fc, marks, notes } = chart;
     return {
       tooltip: { trigger: 'axis', formatter: (p: TooltipParam[]) => trendTooltip(p, currency, fc) },
       legend: { type: 'scroll', top: 0 },
@@ -58,6 +63,7 @@ export function CostTrends({ onRetry }: { onRetry: () => void }) {
         { name: '7-day average', type: 'line', showSymbol: false, lineStyle: { type: 'dashed', width: 2 }, data: series.average },
         ...(fc ? forecastChartSeries(fc) : []),
         ...(marks.length ? [anomalySeries(marks)] : []),
+        ...(notes.length ? [annotationSeries(notes)] : []),
       ],
     };
   }, [series, chart, stacked, currency, touch]);
@@ -87,6 +93,7 @@ export function CostTrends({ onRetry }: { onRetry: () => void }) {
           {trendSummary(chart?.marks.length ?? 0, fcCount)}
         </p>
       )}
+      {range && <AnnotationForm annotations={annotations} defaultDay={range.to.slice(0, 10)} />}
       {showForecast && chart?.outside && (
         <p className="muted small" data-testid="forecast-note">
           The forecast starts after the selected range; pick a range ending today to see it.

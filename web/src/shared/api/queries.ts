@@ -2,6 +2,8 @@ const MONEY = 'amount currency';
 
 export const TENANTS = /* GraphQL */ `query Tenants { tenants }`;
 
+export const CURRENCIES = /* GraphQL */ `query Currencies { currencies }`;
+
 export const COST_SUMMARY = /* GraphQL */ `
   query CostSummary($tenant: String!, $range: TimeRangeInput!, $currency: String) {
     costSummary(tenant: $tenant, range: $range, currency: $currency) {
@@ -128,4 +130,21 @@ export const MARK_ANOMALY = /* GraphQL */ `
 export const ANOMALY_DETECTED = /* GraphQL */ `
   subscription AnomalyDetected($tenant: String!) {
     anomalyDetected(tenant: $tenant) { ${ANOMALY_FIELDS} }
+  }`;
+
+const ANNOTATION = 'id day note author createdAt';
+
+export const ANNOTATIONS = /* GraphQL */ `
+  query Annotations($tenant: String!, $from: String!, $to: String!) {
+    annotations(tenant: $tenant, from: $from, to: $to) { ${ANNOTATION} }
+  }`;
+
+export const ADD_ANNOTATION = /* GraphQL */ `
+  mutation AddAnnotation($tenant: String!, $day: String!, $note: String!, $author: String) {
+    addAnnotation(tenant: $tenant, day: $day, note: $note, author: $author) { ${ANNOTATION} }
+  }`;
+
+export const DELETE_ANNOTATION = /* GraphQL */ `
+  mutation DeleteAnnotation($tenant: String!, $id: ID!) {
+    deleteAnnotation(tenant: $tenant, id: $id)
   }`;

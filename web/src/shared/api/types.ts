@@ -197,3 +197,13 @@ export interface Anomaly {
   detectedAt: string;
   feedback: AnomalyFeedback | null;
 }
+
+/** A note on a day of a tenant's cost chart, stored server-side. */
+export interface Annotation {
+  id: string;
+  /** UTC day, YYYY-MM-DD. */
+  day: string;
+  note: string;
+  author: string | null;
+  createdAt: string;
+}
