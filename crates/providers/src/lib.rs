@@ -16,6 +16,7 @@ pub mod digitalocean;
 mod event;
 pub mod gcp;
 pub mod http;
+pub mod oauth;
 pub mod sink;
 
 use std::future::Future;

@@ -360,3 +360,117 @@ async fn the_platform_polls_on_a_schedule_once_per_charge() {
     );
     platform.stop().await;
 }
+
+const AZ_SECRET: &str = "az~secret-local";
+const AZ_QUERY: &str = "/subscriptions/sub-1/providers/Microsoft.CostManagement/query";
+
+/// Entra ID's token endpoint for directory `contoso` and a Cost Management query endpoint that
+/// only accepts the token it issued: two services' cost on 2024-05-01.
+async fn azure_with_login() -> String {
+    let app = Router::new()
+        .route(
+            "/contoso/oauth2/v2.0/token",
+            axum::routing::post(|body: String| async move {
+                if !body.contains(&format!("client_secret={}", AZ_SECRET.replace('~', "%7E")))
+                    && !body.contains(&format!("client_secret={AZ_SECRET}"))
+                {
+                    let err = json!({"error": "invalid_client",
+                        "error_description": "AADSTS7000215: Invalid client secret provided."});
+                    return (StatusCode::UNAUTHORIZED, Json(err)).into_response();
+                }
+                Json(json!({"token_type": "Bearer", "expires_in": 3599, "access_token": "sp-token"}))
+                    .into_response()
+            }),
+        )
+        .route(
+            AZ_QUERY,
+            axum::routing::post(|headers: HeaderMap| async move {
+                let auth = headers.get("authorization").and_then(|v| v.to_str().ok());
+                if auth != Some("Bearer sp-token") {
+                    return (StatusCode::UNAUTHORIZED, "no").into_response();
+                }
+                let text = r#"{"properties":{"nextLink":null,"columns":[{"name":"Cost","type":"Number"},{"name":"UsageDate","type":"Number"},{"name":"ServiceName","type":"String"},{"name":"ResourceGroupName","type":"String"},{"name":"ResourceId","type":"String"},{"name":"MeterCategory","type":"String"},{"name":"Currency","type":"String"}],"rows":[[12.5,20240501,"virtual machines","rg","/subscriptions/sub-1/rg/vm1","Virtual Machines","USD"],[0.25,20240501,"storage","rg","/subscriptions/sub-1/rg/sa1","Storage","USD"]]}}"#;
+                ([("content-type", "application/json")], text).into_response()
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    format!("http://{addr}")
+}
+
+async fn poll_azure(base: &str, vendor: &str, secret: &str) -> Output {
+    let (base, vendor, secret) = (base.to_string(), vendor.to_string(), secret.to_string());
+    tokio::task::spawn_blocking(move || {
+        let data = tempfile::tempdir().expect("tempdir");
+        Command::new(env!("CARGO_BIN_EXE_costwatch"))
+            .args(["poll", "azure", "--tenant", "acme", "--from", "2024-05-01"])
+            .args(["--server", &base])
+            .arg("--data-dir")
+            .arg(data.path())
+            .env_remove("COSTWATCH_AZURE_TOKEN")
+            .env("COSTWATCH_AZURE_SCOPE", "subscriptions/sub-1")
+            .env("COSTWATCH_AZURE_BASE_URL", &vendor)
+            .env("COSTWATCH_AZURE_LOGIN_URL", &vendor)
+            .env("COSTWATCH_AZURE_TENANT_ID", "contoso")
+            .env("COSTWATCH_AZURE_CLIENT_ID", "app-123")
+            .env("COSTWATCH_AZURE_CLIENT_SECRET", &secret)
+            .env("COSTWATCH_LOG", "warn")
+            .output()
+            .expect("run costwatch poll")
+    })
+    .await
+    .expect("join")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_azure_service_principal_logs_in_and_polls() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = UpConfig {
+        http: "127.0.0.1:0".parse().expect("addr"),
+        grpc: "127.0.0.1:0".parse().expect("addr"),
+        data_dir: dir.path().join("data"),
+        demo: false,
+        ..UpConfig::default()
+    };
+    let platform = Platform::start(cfg).await.expect("platform starts");
+    let base = format!("http://{}", platform.http_addr);
+    let vendor = azure_with_login().await;
+
+    let out = poll_azure(&base, &vendor, "wrong-secret-987").await;
+    assert!(!out.status.success(), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("invalid_client"), "{stderr}");
+    assert!(
+        !stderr.contains("wrong-secret-987"),
+        "never printed: {stderr}"
+    );
+
+    let out = poll_azure(&base, &vendor, AZ_SECRET).await;
+    assert!(out.status.success(), "{out:?}");
+    let client = reqwest::Client::new();
+    let query = "{costSummary(tenant:\"acme\",range:{from:\"2024-05-01T00:00:00Z\",to:\"2024-06-01T00:00:00Z\"},currency:\"USD\"){total{amount} events}}";
+    let mut got = Value::Null;
+    for _ in 0..100 {
+        got = client
+            .post(format!("{base}/graphql"))
+            .json(&json!({ "query": query }))
+            .send()
+            .await
+            .expect("graphql")
+            .json()
+            .await
+            .expect("json");
+        if got["data"]["costSummary"]["events"] == 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        got["data"]["costSummary"]["total"]["amount"], "12.75",
+        "{got}"
+    );
+    platform.stop().await;
+}

@@ -16,7 +16,7 @@ use clap::Args;
 use costwatch_domain::TenantId;
 use costwatch_providers::{HttpSink, SqliteCheckpoints};
 
-pub use prepare::{PollJob, Prepared, Vendor, prepare};
+pub use prepare::{Plan, PollJob, Prepared, Vendor, plan, prepare};
 
 /// Exit codes (sysexits): usage 64, the vendor or the server failed 69, configuration 78.
 const EX_USAGE: u8 = 64;
@@ -69,7 +69,7 @@ pub async fn run(args: PollArgs) -> ExitCode {
         batch_size: usize::from(args.batch_size),
         token_file: None,
     };
-    match prepare(&job) {
+    match prepare(&job).await {
         Ok(prepared) => drive(&prepared, &args).await,
         Err(message) => {
             eprintln!("costwatch poll {}: {message}", job.vendor.name());

@@ -18,6 +18,7 @@ use costwatch_providers::azure::{self, AzureConfig, AzureSource};
 use costwatch_providers::digitalocean::{self, DigitalOceanConfig, DigitalOceanSource};
 use costwatch_providers::gcp::{self, GcpConfig, GcpSource};
 use costwatch_providers::http::{ClientConfig, Token};
+use costwatch_providers::oauth::{AZURE_LOGIN, ClientCredentials, Secret, fetch_token};
 use costwatch_providers::{
     CheckpointStore, PollError, PollOptions, PollReport, Sink, Source, poll,
 };
@@ -84,6 +85,7 @@ impl Vendor {
                 "account",
                 "linked_accounts",
             ],
+            Vendor::Azure => &["token", "client_secret"],
             _ => &["token"],
         }
     }
@@ -106,11 +108,16 @@ struct AwsSettings {
     settle_days: u32,
 }
 
-/// `[azure]`: `scope` (required), `base_url`, `grouping`, `settle_days`.
+/// `[azure]`: `scope` (required), `base_url`, `grouping`, `settle_days`; for a service principal
+/// (OAuth client credentials) `tenant_id` and `client_id` (the secret only from
+/// `COSTWATCH_AZURE_CLIENT_SECRET`) and optionally `login_url` (sovereign clouds).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct AzureSettings {
     scope: String,
+    tenant_id: Option<String>,
+    client_id: Option<String>,
+    login_url: Option<String>,
     base_url: Option<String>,
     grouping: Option<Vec<String>>,
     #[serde(default)]
@@ -213,8 +220,40 @@ pub enum Prepared {
     Gcp(GcpSource, PollOptions),
 }
 
-/// Builds the job's source from its settings and credentials; the error names what to fix.
-pub fn prepare(job: &PollJob) -> Result<Prepared, String> {
+/// A job checked without any network call: ready, or an Azure source that still needs its
+/// service principal's token.
+pub enum Plan {
+    Ready(Prepared),
+    AzureToken {
+        config: AzureConfig,
+        creds: ClientCredentials,
+        opts: PollOptions,
+        http: ClientConfig,
+    },
+}
+
+/// Builds the job's source from its settings and credentials, fetching an OAuth token where the
+/// vendor needs one; the error names what to fix.
+pub async fn prepare(job: &PollJob) -> Result<Prepared, String> {
+    match plan(job)? {
+        Plan::Ready(p) => Ok(p),
+        Plan::AzureToken {
+            config,
+            creds,
+            opts,
+            http,
+        } => {
+            let token = fetch_token("azure", &creds, &http)
+                .await
+                .map_err(|e| e.to_string())?;
+            let source = AzureSource::new(config, token, http).map_err(|e| e.to_string())?;
+            Ok(Prepared::Azure(source, opts))
+        }
+    }
+}
+
+/// Checks the job's settings and that its credentials are present, without calling anyone.
+pub fn plan(job: &PollJob) -> Result<Plan, String> {
     let mut opts = PollOptions::new(job.tenant.clone());
     opts.backfill_from = job.from;
     opts.batch_size = job.batch_size;
@@ -222,7 +261,7 @@ pub fn prepare(job: &PollJob) -> Result<Prepared, String> {
     let err = |e: PollError| e.to_string();
     // A closure: AWS has no bearer token (its credentials are read by `prepare_aws`).
     let token = || token(job);
-    Ok(match job.vendor {
+    Ok(Plan::Ready(match job.vendor {
         Vendor::Aws => prepare_aws(job, opts, http)?,
         Vendor::Azure => {
             let s: AzureSettings = settings(job)?;
@@ -232,6 +271,33 @@ pub fn prepare(job: &PollJob) -> Result<Prepared, String> {
                 config.grouping = g;
             }
             opts.settle_days = s.settle_days;
+            // A service principal when one is configured; else a bearer token as given.
+            match (s.tenant_id, s.client_id) {
+                (Some(tenant_id), Some(client_id)) => {
+                    let secret = env_secret("COSTWATCH_AZURE_CLIENT_SECRET")?;
+                    let login = s.login_url.unwrap_or_else(|| AZURE_LOGIN.into());
+                    let creds = ClientCredentials::azure(
+                        &login,
+                        &tenant_id,
+                        &client_id,
+                        Secret::new(secret),
+                    );
+                    return Ok(Plan::AzureToken {
+                        config,
+                        creds,
+                        opts,
+                        http,
+                    });
+                }
+                (None, None) => {}
+                _ => {
+                    return Err(
+                        "[azure] settings: a service principal needs both tenant_id \
+                                and client_id"
+                            .into(),
+                    );
+                }
+            }
             Prepared::Azure(AzureSource::new(config, token()?, http).map_err(err)?, opts)
         }
         Vendor::Digitalocean => {
@@ -256,7 +322,7 @@ pub fn prepare(job: &PollJob) -> Result<Prepared, String> {
             opts.settle_days = s.settle_days;
             Prepared::Gcp(GcpSource::new(config, token()?, http).map_err(err)?, opts)
         }
-    })
+    }))
 }
 
 fn prepare_aws(

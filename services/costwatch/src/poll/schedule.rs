@@ -21,7 +21,7 @@ use serde_json::Value;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
-use super::{CHECKPOINTS, PollJob, Vendor, prepare};
+use super::{CHECKPOINTS, PollJob, Vendor, plan, prepare};
 
 /// One scheduled poll, as configured.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -67,7 +67,7 @@ impl ScheduledPoll {
         if self.every_secs == 0 {
             out.push(format!("{at}.every_secs: must be at least 1"));
         }
-        match self.job().and_then(|job| prepare(&job).map(|_| ())) {
+        match self.job().and_then(|job| plan(&job).map(|_| ())) {
             Ok(()) => {}
             Err(e) => out.push(format!("{at} ({}): {e}", self.vendor.name())),
         }
@@ -118,7 +118,11 @@ async fn run(
     let sink = IngestorSink(ingestor);
     let (vendor, tenant) = (entry.vendor.name(), entry.tenant.clone());
     loop {
-        let outcome = match entry.job().and_then(|job| prepare(&job)) {
+        let prepared = match entry.job() {
+            Ok(job) => prepare(&job).await,
+            Err(e) => Err(e),
+        };
+        let outcome = match prepared {
             Err(e) => Err(e),
             Ok(prepared) => match SqliteCheckpoints::open(&checkpoints) {
                 Err(e) => Err(format!("checkpoints: {e}")),
