@@ -156,6 +156,12 @@ notifier = {{ $c.notifier | toString | toJson }}
 data_dir = {{ $c.data_dir | toString | toJson }}
 alert_sweep_secs = {{ $c.alert_sweep_secs | int64 }}
 dashboard_url = {{ $c.dashboard_url | toString | toJson }}
+{{- /* Inline tables: one line, so every setting stays a `key = value` line. */}}
+pollers = [
+{{- range $i, $p := $c.pollers }}{{ if $i }},{{ end }} {
+{{- $first := true }}
+{{- range $k, $val := $p }}{{ if not $first }},{{ end }} {{ $k }} = {{ if kindIs "string" $val }}{{ $val | toJson }}{{ else }}{{ $val | int64 }}{{ end }}{{ $first = false }}{{ end }} }
+{{- end }} ]
 {{- end }}
 
 {{/*
