@@ -96,6 +96,8 @@ impl DigestService {
                     .await?,
             );
         }
+        // One book for both windows: the previous one ends where the current one starts.
+        let book = self.fx.book(previous.start, window.end).await?;
         build_digest(DigestInput {
             tenant: &tenant,
             kind,
@@ -104,8 +106,7 @@ impl DigestService {
             previous_rows: &previous_rows,
             budgets: &budgets,
             alerts: &alerts,
-            // Digest totals are per-currency sums over whole windows: reference rates (gap).
-            fx: self.fx.reference(),
+            fx: &book,
             report_currency: self.report_currency,
         })
         .map_err(|e| AlertingError::Compute(e.to_string()))

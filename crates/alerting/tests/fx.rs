@@ -117,3 +117,62 @@ async fn budget_spend_converts_each_day_at_its_own_fixing() {
     );
     assert_ne!(flat, spend);
 }
+
+#[tokio::test]
+async fn digest_movers_convert_each_day_at_its_own_fixing() {
+    use costwatch_alerting::{BudgetService, DigestService};
+    use costwatch_domain::alerting::DigestKind;
+    use costwatch_domain::budget::ForecastPolicy;
+    use costwatch_embedded::SqliteAlertStore;
+    use costwatch_ports::AlertStore;
+
+    let dir = tempfile::tempdir().expect("tempdir").keep();
+    let costs: Arc<dyn CostStore> =
+        Arc::new(SqliteStore::open(&dir.join("store.sqlite")).expect("store"));
+    let alerts: Arc<dyn AlertStore> =
+        Arc::new(SqliteAlertStore::open(&dir.join("alerts.sqlite")).expect("alerts"));
+    let rates = Arc::new(SqliteFxRates::open(&dir.join("fx.sqlite")).expect("fx"));
+    for (n, (d, a)) in [(20, "100"), (23, "10")].iter().enumerate() {
+        book_eur(
+            costs.as_ref(),
+            day(*d) + chrono::Duration::hours(12),
+            a,
+            n as u64,
+        )
+        .await;
+    }
+    let fixing = |d: u32, r: &str| DatedRate {
+        day: day(d).date_naive(),
+        currency: Currency::USD,
+        per_eur: dec(r),
+        source: "ecb".into(),
+        fetched_at: day(28),
+    };
+    rates
+        .put_rates(&[fixing(20, "1.0987"), fixing(23, "1.1012")])
+        .await
+        .expect("rates");
+    let budgets = Arc::new(BudgetService::new(
+        costs.clone(),
+        alerts,
+        FxRates::default(),
+        ForecastPolicy::default(),
+    ));
+    let digests = DigestService::new(
+        budgets,
+        costs,
+        Fx::with_dated(FxRates::default(), rates),
+        Currency::USD,
+    );
+    let digest = digests
+        .build("acme", DigestKind::Monthly, day(25), day(28))
+        .await
+        .expect("digest");
+    let ec2 = digest
+        .service_movers
+        .iter()
+        .find(|m| m.name == "aws/ec2")
+        .expect("ec2 moved");
+    // 100 EUR at Friday's 1.0987 plus 10 EUR at Monday's 1.1012, not 110 × 1.08 (reference).
+    assert_eq!(ec2.current, dec("109.87") + dec("11.012"));
+}

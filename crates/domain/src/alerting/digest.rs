@@ -5,13 +5,13 @@
 use std::cmp::Reverse;
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Datelike, Duration, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use super::lifecycle::{Alert, AlertKind, AlertState, Severity};
 use crate::budget::{Budget, BudgetStatus, PeriodWindow, ThresholdBasis};
-use crate::fx::{FxError, FxRates};
+use crate::fx::{FxError, Rates, total_on};
 use crate::money::Currency;
 use crate::rollup::RollupRow;
 
@@ -171,7 +171,8 @@ pub struct DigestInput<'a> {
     pub previous_rows: &'a [RollupRow],
     pub budgets: &'a [(Budget, BudgetStatus)],
     pub alerts: &'a [Alert],
-    pub fx: &'a FxRates,
+    /// Converts each charge day at its own rate (a `RateBook`, or the reference `FxRates`).
+    pub fx: &'a dyn Rates,
     pub report_currency: Currency,
 }
 
@@ -183,10 +184,11 @@ pub enum DigestError {
     Fx(#[from] FxError),
 }
 
-type PerCurrency = BTreeMap<Currency, Decimal>;
+/// Exact sums per currency and charge day (the day picks the exchange rate).
+type PerCurrency = BTreeMap<(Currency, NaiveDate), Decimal>;
 
-fn add(map: &mut PerCurrency, c: Currency, v: Decimal) -> Result<(), DigestError> {
-    let slot = map.entry(c).or_default();
+fn add(map: &mut PerCurrency, c: Currency, day: NaiveDate, v: Decimal) -> Result<(), DigestError> {
+    let slot = map.entry((c, day)).or_default();
     *slot = slot.checked_add(v).ok_or(DigestError::Overflow)?;
     Ok(())
 }
@@ -197,13 +199,13 @@ type Keyed = BTreeMap<String, (PerCurrency, PerCurrency)>;
 fn movers(
     keyed: Keyed,
     dimension: MoverDimension,
-    fx: &FxRates,
+    fx: &dyn Rates,
     to: Currency,
 ) -> Result<Vec<Mover>, DigestError> {
     let mut out = Vec::with_capacity(keyed.len());
     for (name, (cur, prev)) in keyed {
-        let current = fx.total_in(&cur, to)?;
-        let previous = fx.total_in(&prev, to)?;
+        let current = total_on(fx, &cur, to)?;
+        let previous = total_on(fx, &prev, to)?;
         let change = current.checked_sub(previous).ok_or(DigestError::Overflow)?;
         if !change.is_zero() {
             out.push(Mover {
@@ -290,7 +292,8 @@ fn open_alerts(alerts: &[Alert]) -> OpenAlerts {
 }
 
 /// Builds the digest. Totals are exact per currency; movers are converted to the report
-/// currency once per service or resource (the documented FX rounding) so they can be ranked.
+/// currency per service or resource, each charge day at its own rate (the documented FX rule,
+/// `docs/money.md`), so they can be ranked.
 pub fn build_digest(input: DigestInput<'_>) -> Result<Digest, DigestError> {
     let mut totals: BTreeMap<Currency, (Decimal, Decimal)> = BTreeMap::new();
     let mut services: Keyed = BTreeMap::new();
@@ -313,6 +316,7 @@ pub fn build_digest(input: DigestInput<'_>) -> Result<Digest, DigestError> {
                         &mut entry.1
                     },
                     s.currency,
+                    row.bucket.date_naive(),
                     v,
                 )?;
             }
