@@ -3,6 +3,7 @@
 //! Pure Rust: no I/O, no async, no clocks (callers pass `now`). Everything that decides a number
 //! lives here so it can be tested exhaustively.
 
+pub mod access;
 pub mod alerting;
 pub mod annotation;
 pub mod audit;
