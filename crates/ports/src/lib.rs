@@ -8,6 +8,7 @@ pub mod anomalies;
 pub mod anomaly_contract;
 pub mod audit;
 pub mod audit_contract;
+pub mod auth;
 pub mod bus;
 pub mod contract;
 pub mod fx;
@@ -18,6 +19,7 @@ pub use alerts::{AlertStore, AlertStream, DeliveryRecord, DeliveryView, Outboxed
 pub use annotation::AnnotationStore;
 pub use anomalies::{AnomalyRecord, AnomalyStore, Feedback, SeriesState, anomaly_id};
 pub use audit::{AuditQuery, AuditStore, Verified, VerifyError, verify_store};
+pub use auth::{AuthError, Authenticator, NoAuth};
 pub use bus::{BusError, CostUpdate, CostUpdates, DeadLetterLog, LogRecord, UsageLog};
 pub use fx::FxRateStore;
 pub use store::{Commit, CostStore, DeadLetter, StoreError};
