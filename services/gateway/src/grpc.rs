@@ -15,7 +15,9 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use costwatch_alerting::{AlertingError, BudgetService, BudgetView, Evaluator, parse_tenant};
+use costwatch_domain::access::{Action, Principal};
 use costwatch_domain::alerting::{self as domain, Alert};
+use costwatch_domain::audit::Outcome;
 use costwatch_domain::budget::{self as b, BudgetScope, BudgetSpec, Period};
 use costwatch_domain::money::format_amount;
 use costwatch_domain::{Category, Currency};
@@ -46,6 +48,8 @@ pub struct BudgetGrpc {
     /// Woken after a change raised or changed alerts, so they are published at once (without it
     /// the publisher finds them at its next poll).
     publisher_wake: Option<Arc<Notify>>,
+    /// Who may call; every method is authorized for the request's tenant.
+    auth: crate::auth::GatewayAuth,
 }
 
 impl BudgetGrpc {
@@ -54,7 +58,92 @@ impl BudgetGrpc {
             budgets,
             evaluator,
             publisher_wake: None,
+            auth: crate::auth::GatewayAuth::disabled(),
         }
+    }
+
+    /// Authenticates callers with `auth` (the `authorization` metadata, `Bearer <token>`).
+    pub fn with_auth(mut self, auth: crate::auth::GatewayAuth) -> Self {
+        self.auth = auth;
+        self
+    }
+
+    /// Authenticates the caller and authorizes `action` for `tenant`; refusals are audited.
+    async fn admit<T>(
+        &self,
+        request: &Request<T>,
+        method: &str,
+        action: Action,
+        tenant: &str,
+    ) -> Result<Principal, Status> {
+        let source = request
+            .remote_addr()
+            .map(|a| a.to_string())
+            .unwrap_or_else(|| "unknown".into());
+        let header = request
+            .metadata()
+            .get("authorization")
+            .map(|v| v.to_str().unwrap_or("\u{0}"));
+        let principal = match self.auth.principal(header).await {
+            Ok(p) => p,
+            Err(e) => {
+                let anonymous = Principal {
+                    subject: "anonymous".into(),
+                    ..Principal::local_admin()
+                };
+                self.auth
+                    .audit
+                    .record(
+                        &anonymous,
+                        None,
+                        method,
+                        source,
+                        Outcome::Denied {
+                            reason: e.to_string(),
+                        },
+                    )
+                    .await;
+                return Err(Status::unauthenticated(e.to_string()));
+            }
+        };
+        let scoped = costwatch_domain::TenantId::parse(tenant).ok();
+        let decision = match &scoped {
+            Some(t) => principal.authorize(action, Some(t)),
+            // A malformed tenant is refused by the method itself (naming the field), unless the
+            // caller is confined to named tenants.
+            None if principal.tenants.contains_all() => principal.authorize(action, None),
+            None => Err(costwatch_domain::access::Denied {
+                reason: format!("not authorized for tenant {tenant:?}"),
+            }),
+        };
+        if let Err(denied) = decision {
+            self.auth
+                .audit
+                .record(
+                    &principal,
+                    Some(tenant.to_string()),
+                    method,
+                    source,
+                    Outcome::Denied {
+                        reason: denied.reason.clone(),
+                    },
+                )
+                .await;
+            return Err(Status::permission_denied(denied.reason));
+        }
+        if action == Action::ManageTenant {
+            self.auth
+                .audit
+                .record(
+                    &principal,
+                    Some(tenant.to_string()),
+                    method,
+                    source,
+                    Outcome::Allowed,
+                )
+                .await;
+        }
+        Ok(principal)
     }
 
     /// Wakes the outbox publisher (`Publisher::waker`) after every change to alerts.
@@ -502,6 +591,13 @@ impl BudgetRpc for BudgetGrpc {
         &self,
         request: Request<pb::ListBudgetsRequest>,
     ) -> Result<Response<pb::ListBudgetsResponse>, Status> {
+        self.admit(
+            &request,
+            "list_budgets",
+            Action::ReadCosts,
+            &request.get_ref().tenant,
+        )
+        .await?;
         let req = request.into_inner();
         let views = self
             .budgets
@@ -517,6 +613,13 @@ impl BudgetRpc for BudgetGrpc {
         &self,
         request: Request<pb::GetBudgetRequest>,
     ) -> Result<Response<pb::GetBudgetResponse>, Status> {
+        self.admit(
+            &request,
+            "get_budget",
+            Action::ReadCosts,
+            &request.get_ref().tenant,
+        )
+        .await?;
         let req = request.into_inner();
         let tenant = parse_tenant(&req.tenant).map_err(status_of)?;
         let id = required("id", &req.id).map_err(status_of)?;
@@ -540,6 +643,13 @@ impl BudgetRpc for BudgetGrpc {
         &self,
         request: Request<pb::CreateBudgetRequest>,
     ) -> Result<Response<pb::CreateBudgetResponse>, Status> {
+        self.admit(
+            &request,
+            "create_budget",
+            Action::ManageTenant,
+            &request.get_ref().tenant,
+        )
+        .await?;
         let req = request.into_inner();
         let tenant = parse_tenant(&req.tenant).map_err(status_of)?;
         let spec = spec_of(req.budget).map_err(status_of)?;
@@ -558,6 +668,13 @@ impl BudgetRpc for BudgetGrpc {
         &self,
         request: Request<pb::UpdateBudgetRequest>,
     ) -> Result<Response<pb::UpdateBudgetResponse>, Status> {
+        self.admit(
+            &request,
+            "update_budget",
+            Action::ManageTenant,
+            &request.get_ref().tenant,
+        )
+        .await?;
         let req = request.into_inner();
         let tenant = parse_tenant(&req.tenant).map_err(status_of)?;
         let id = required("id", &req.id).map_err(status_of)?;
@@ -577,6 +694,13 @@ impl BudgetRpc for BudgetGrpc {
         &self,
         request: Request<pb::DeleteBudgetRequest>,
     ) -> Result<Response<pb::DeleteBudgetResponse>, Status> {
+        self.admit(
+            &request,
+            "delete_budget",
+            Action::ManageTenant,
+            &request.get_ref().tenant,
+        )
+        .await?;
         let req = request.into_inner();
         let tenant = parse_tenant(&req.tenant).map_err(status_of)?;
         let id = required("id", &req.id).map_err(status_of)?;
@@ -595,6 +719,13 @@ impl BudgetRpc for BudgetGrpc {
         &self,
         request: Request<pb::RecommendBudgetRequest>,
     ) -> Result<Response<pb::RecommendBudgetResponse>, Status> {
+        self.admit(
+            &request,
+            "recommend_budget",
+            Action::ReadCosts,
+            &request.get_ref().tenant,
+        )
+        .await?;
         let req = request.into_inner();
         let result = async {
             let tenant = parse_tenant(&req.tenant)?;
@@ -633,6 +764,13 @@ impl BudgetRpc for BudgetGrpc {
         &self,
         request: Request<pb::ListAlertsRequest>,
     ) -> Result<Response<pb::ListAlertsResponse>, Status> {
+        self.admit(
+            &request,
+            "list_alerts",
+            Action::ReadCosts,
+            &request.get_ref().tenant,
+        )
+        .await?;
         let req = request.into_inner();
         let tenant = parse_tenant(&req.tenant).map_err(status_of)?;
         let state = state_filter(req.state).map_err(status_of)?;
@@ -652,6 +790,13 @@ impl BudgetRpc for BudgetGrpc {
         &self,
         request: Request<pb::AcknowledgeAlertRequest>,
     ) -> Result<Response<pb::AcknowledgeAlertResponse>, Status> {
+        self.admit(
+            &request,
+            "acknowledge_alert",
+            Action::ManageTenant,
+            &request.get_ref().tenant,
+        )
+        .await?;
         let req = request.into_inner();
         let tenant = parse_tenant(&req.tenant).map_err(status_of)?;
         let id = required("id", &req.id).map_err(status_of)?;
@@ -676,6 +821,13 @@ impl BudgetRpc for BudgetGrpc {
         &self,
         request: Request<pb::ResolveAlertRequest>,
     ) -> Result<Response<pb::ResolveAlertResponse>, Status> {
+        self.admit(
+            &request,
+            "resolve_alert",
+            Action::ManageTenant,
+            &request.get_ref().tenant,
+        )
+        .await?;
         let req = request.into_inner();
         let tenant = parse_tenant(&req.tenant).map_err(status_of)?;
         let id = required("id", &req.id).map_err(status_of)?;

@@ -3,6 +3,7 @@
 //! OpenAPI document (`/api/openapi.json`), all answered by one query layer ([`queries`]) over the
 //! [`CostStore`], so GraphQL and REST serve identical numbers.
 
+pub mod auth;
 pub mod fx_rates;
 pub mod graphql;
 pub mod grpc;
@@ -18,7 +19,7 @@ pub mod views;
 use std::sync::Arc;
 
 use async_graphql::http::GraphiQLSource;
-use async_graphql_axum::{GraphQLRequest, GraphQLResponse, GraphQLSubscription};
+use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
 use axum::extract::State;
 use axum::response::Html;
 use axum::routing::get;
@@ -92,6 +93,8 @@ pub struct GatewayState {
     pub annotations: Option<Arc<dyn costwatch_ports::AnnotationStore>>,
     /// The currency of answers that do not ask for one.
     pub default_currency: Currency,
+    /// Who may call (tokens, API keys) and where refusals and changes are audited.
+    pub auth: auth::GatewayAuth,
 }
 
 /// The GraphQL schema over `state` (for embedding or executing directly).
@@ -135,19 +138,45 @@ pub fn router_with_anomalies(state: GatewayState, anomalies: Option<graphql::Ano
         fx.clone(),
         state.annotations.clone(),
     );
-    Router::new()
+    let gate = state.auth.clone();
+    let ws = auth::ws::WsState {
+        schema: schema.clone(),
+        auth: gate.clone(),
+    };
+    let graphql = Router::new()
         .route(
             GRAPHQL_PATH,
-            get(graphiql)
-                .post(graphql_post)
-                .layer(RequestBodyLimitLayer::new(MAX_GRAPHQL_BODY_BYTES)),
+            axum::routing::post(graphql_post)
+                .layer::<_, std::convert::Infallible>(axum::middleware::from_fn_with_state(
+                    gate.clone(),
+                    auth::authenticate,
+                ))
+                .layer::<_, std::convert::Infallible>(RequestBodyLimitLayer::new(
+                    MAX_GRAPHQL_BODY_BYTES,
+                ))
+                .get(graphiql),
         )
-        .route_service(GRAPHQL_WS_PATH, GraphQLSubscription::new(schema.clone()))
-        .with_state(schema)
-        .route(OPENAPI_PATH, get(|| async { Json(openapi::document()) }))
+        .with_state(GraphqlState {
+            schema,
+            audit: gate.audit.clone(),
+        })
+        .route(GRAPHQL_WS_PATH, get(auth::ws::graphql_ws).with_state(ws));
+    let api = Router::new()
         .merge(rest::routes(queries))
         .merge(rest_budgets::routes(state.alerting))
         .merge(rest_fx::routes(fx))
+        // Layers run outside-in: authenticate first, then the route policy.
+        .route_layer(axum::middleware::from_fn_with_state(
+            gate.clone(),
+            auth::rest_guard,
+        ))
+        .route_layer(axum::middleware::from_fn_with_state(
+            gate,
+            auth::authenticate,
+        ));
+    graphql
+        .route(OPENAPI_PATH, get(|| async { Json(openapi::document()) }))
+        .merge(api)
 }
 
 /// The GraphQL SDL of the schema (checked in at `schemas/graphql/schema.graphql`).
@@ -155,9 +184,26 @@ pub fn sdl() -> String {
     graphql::sdl()
 }
 
-/// One operation per request (no batches, so the depth and complexity limits bound a request).
-async fn graphql_post(State(schema): State<CostSchema>, req: GraphQLRequest) -> GraphQLResponse {
-    schema.execute(req.into_inner()).await.into()
+#[derive(Clone)]
+struct GraphqlState {
+    schema: CostSchema,
+    audit: auth::Auditor,
+}
+
+/// One operation per request (no batches, so the depth and complexity limits bound a request),
+/// run as the authenticated caller.
+async fn graphql_post(
+    State(state): State<GraphqlState>,
+    axum::Extension(principal): axum::Extension<costwatch_domain::access::Principal>,
+    axum::Extension(source): axum::Extension<auth::RequestSource>,
+    req: GraphQLRequest,
+) -> GraphQLResponse {
+    let req = req
+        .into_inner()
+        .data(principal)
+        .data(source)
+        .data(state.audit.clone());
+    state.schema.execute(req).await.into()
 }
 
 async fn graphiql() -> Html<String> {

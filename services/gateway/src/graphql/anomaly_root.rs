@@ -186,9 +186,15 @@ mod tests {
         (s, store)
     }
 
+    fn as_admin(req: async_graphql::Request) -> async_graphql::Request {
+        req.data(costwatch_domain::access::Principal::local_admin())
+    }
+
     async fn run(s: &CostSchema, q: &str, vars: serde_json::Value) -> serde_json::Value {
         let resp = s
-            .execute(Request::new(q).variables(Variables::from_json(vars)))
+            .execute(as_admin(
+                Request::new(q).variables(Variables::from_json(vars)),
+            ))
             .await;
         serde_json::to_value(&resp).expect("json")
     }
@@ -197,12 +203,12 @@ mod tests {
     async fn anomalies_are_listed_marked_and_streamed_per_tenant() {
         let dir = tempfile::tempdir().expect("tempdir");
         let (s, store) = schema(dir.path());
-        let mut acme = s.execute_stream(Request::new(
+        let mut acme = s.execute_stream(as_admin(Request::new(
             "subscription{anomalyDetected(tenant:\"acme\"){id tenant rootCause{key}}}",
-        ));
-        let mut globex = s.execute_stream(Request::new(
+        )));
+        let mut globex = s.execute_stream(as_admin(Request::new(
             "subscription{anomalyDetected(tenant:\"globex\"){id}}",
-        ));
+        )));
         let a = sample_anomaly("acme", "total|USD", 5);
         // Subscriptions start when first polled; poll once before inserting.
         let first = tokio::time::timeout(std::time::Duration::from_millis(50), acme.next()).await;

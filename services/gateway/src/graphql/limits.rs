@@ -17,6 +17,8 @@ use async_graphql::extensions::{
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
 use async_graphql::{ServerError, ServerResult, ValidationResult, Variables};
 
+use crate::auth::guard::coded as error;
+
 pub const MAX_DEPTH: usize = 10;
 pub const MAX_COMPLEXITY: usize = 1000;
 pub const MAX_INTROSPECTION_DEPTH: usize = 16;
@@ -45,14 +47,6 @@ impl ExtensionFactory for QueryLimits {
 /// One per request.
 struct Limits {
     introspection: AtomicBool,
-}
-
-fn error(message: String, code: &'static str) -> ServerError {
-    let mut e = ServerError::new(message, None);
-    let mut ext = async_graphql::ErrorExtensionValues::default();
-    ext.set("code", code);
-    e.extensions = Some(ext);
-    e
 }
 
 #[async_trait::async_trait]

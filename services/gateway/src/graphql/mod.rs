@@ -76,6 +76,7 @@ fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
         SubscriptionRoot::default(),
     )
     .extension(limits::QueryLimits)
+    .extension(crate::auth::guard::AccessGuard)
 }
 
 /// The schema, serving `queries` and `updates`, and budgets and alerts when `alerting` is given

@@ -128,9 +128,12 @@ impl CostQuery {
         resolve(q.currencies(Utc::now().date_naive())).await
     }
 
-    /// Tenants with any counted cost.
+    /// Tenants with any counted cost that the caller may see.
     async fn tenants(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
         let q = queries(ctx)?;
-        resolve(q.tenants()).await
+        let all = resolve(q.tenants()).await?;
+        // The access guard refuses a request without a principal before this runs.
+        let principal = ctx.data::<costwatch_domain::access::Principal>()?;
+        Ok(principal.visible_tenants(all))
     }
 }

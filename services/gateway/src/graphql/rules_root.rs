@@ -331,10 +331,14 @@ mod tests {
         (schema, stream)
     }
 
+    fn as_admin(req: async_graphql::Request) -> async_graphql::Request {
+        req.data(costwatch_domain::access::Principal::local_admin())
+    }
+
     async fn run(s: &CostSchema, query: &str, vars: Value) -> Value {
         let req =
             async_graphql::Request::new(query).variables(async_graphql::Variables::from_json(vars));
-        serde_json::to_value(s.execute(req).await).expect("json")
+        serde_json::to_value(s.execute(as_admin(req)).await).expect("json")
     }
 
     const CREATE: &str = "mutation($t: String!, $i: ResourceRuleInput!) {
@@ -413,9 +417,9 @@ mod tests {
         use futures::StreamExt;
 
         let (s, stream) = world_with_stream();
-        let mut sub = s.execute_stream(async_graphql::Request::new(
+        let mut sub = s.execute_stream(as_admin(async_graphql::Request::new(
             "subscription { resourceAlerts(tenant: \"acme\") { kind dedupeKey } }",
-        ));
+        )));
         let event = |tenant: &str, key: &str, kind: AlertKind| {
             let c = Condition {
                 dedupe_key: key.into(),

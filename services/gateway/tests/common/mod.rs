@@ -220,6 +220,7 @@ pub fn state(store: &FakeStore, updates: &FakeUpdates) -> GatewayState {
         fx: FxRates::default(),
         fx_rates: None,
         annotations: None,
+        auth: costwatch_gateway::auth::GatewayAuth::disabled(),
         default_currency: Currency::USD,
     }
 }
