@@ -76,6 +76,9 @@ impl IngestService for IngestGrpc {
             .into_iter()
             .filter_map(|name| Some((name, metadata.get(name)?.to_str().ok()?))),
         );
+        let authorization = metadata
+            .get("authorization")
+            .map(|v| v.to_str().unwrap_or("\u{0}").to_string());
         let events = request.into_inner().events;
         let mut bad_timestamps = BTreeSet::new();
         let values: Vec<Value> = events
@@ -94,7 +97,7 @@ impl IngestService for IngestGrpc {
             .collect();
         match self
             .ingestor
-            .ingest(&values, Utc::now())
+            .ingest_as(authorization.as_deref(), &values, Utc::now())
             .instrument(span)
             .await
         {
@@ -117,6 +120,8 @@ impl IngestService for IngestGrpc {
             Err(e @ IngestError::Empty) => Err(Status::invalid_argument(format!(
                 "{e}; nothing was accepted"
             ))),
+            Err(IngestError::Unauthenticated(e)) => Err(Status::unauthenticated(e.to_string())),
+            Err(e @ IngestError::Forbidden(_)) => Err(Status::permission_denied(e.to_string())),
             Err(e @ IngestError::Bus(_)) => {
                 tracing::error!(error = %e, "publish failed");
                 Err(Status::unavailable(

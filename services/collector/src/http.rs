@@ -121,8 +121,23 @@ async fn post_events(
     };
     let span = tracing::info_span!("ingest_http", events = values.len());
     costwatch_telemetry::parent_from_fields(&span, trace_fields(&headers));
-    match ingestor.ingest(&values, Utc::now()).instrument(span).await {
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .map(|v| v.to_str().unwrap_or("\u{0}"));
+    match ingestor
+        .ingest_as(authorization, &values, Utc::now())
+        .instrument(span)
+        .await
+    {
         Ok(receipt) => (StatusCode::ACCEPTED, Json(receipt)).into_response(),
+        Err(IngestError::Unauthenticated(e)) => {
+            error(StatusCode::UNAUTHORIZED, e.to_string(), vec![])
+        }
+        Err(IngestError::Forbidden(errors)) => error(
+            StatusCode::FORBIDDEN,
+            IngestError::Forbidden(vec![]).to_string(),
+            errors,
+        ),
         Err(e @ IngestError::TooManyEvents { .. }) => {
             error(StatusCode::PAYLOAD_TOO_LARGE, e.to_string(), vec![])
         }

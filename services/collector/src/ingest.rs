@@ -1,5 +1,8 @@
 //! Transport-independent ingestion: one batch in, all of it durable or none of it.
 
+use costwatch_domain::TenantId;
+use costwatch_domain::access::Action;
+use costwatch_ports::Authenticator;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -35,6 +38,12 @@ pub enum IngestError {
     Empty,
     #[error("events could not be stored durably: {0}")]
     Bus(#[from] BusError),
+    #[error("{0}")]
+    Unauthenticated(costwatch_ports::AuthError),
+    #[error(
+        "the batch has events for tenants this credential may not ingest for; nothing was accepted"
+    )]
+    Forbidden(Vec<FieldError>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -48,11 +57,58 @@ pub struct Ingestor {
     log: Arc<dyn UsageLog>,
     card: Arc<RateCard>,
     limits: IngestLimits,
+    /// Checks the credentials of HTTP and gRPC callers; in-process importers call
+    /// [`Ingestor::ingest`] directly.
+    authenticator: Arc<dyn Authenticator>,
 }
 
 impl Ingestor {
+    /// An ingestor with auth off (every network caller is the local admin) until
+    /// [`Ingestor::with_authenticator`] says otherwise.
     pub fn new(log: Arc<dyn UsageLog>, card: Arc<RateCard>, limits: IngestLimits) -> Self {
-        Ingestor { log, card, limits }
+        Ingestor {
+            log,
+            card,
+            limits,
+            authenticator: Arc::new(costwatch_ports::NoAuth),
+        }
+    }
+
+    pub fn with_authenticator(mut self, authenticator: Arc<dyn Authenticator>) -> Self {
+        self.authenticator = authenticator;
+        self
+    }
+
+    /// [`Ingestor::ingest`] for a network caller presenting `authorization` (the header value):
+    /// it must be allowed to ingest for the tenant of every event, or nothing is accepted.
+    pub async fn ingest_as(
+        &self,
+        authorization: Option<&str>,
+        values: &[Value],
+        now: DateTime<Utc>,
+    ) -> Result<IngestReceipt, IngestError> {
+        let principal =
+            costwatch_ports::auth::principal_for(self.authenticator.as_ref(), authorization)
+                .await
+                .map_err(IngestError::Unauthenticated)?;
+        // A missing or malformed tenant is left to validation, which names it.
+        let refused: Vec<FieldError> = values
+            .iter()
+            .enumerate()
+            .filter_map(|(index, v)| {
+                let tenant = TenantId::parse(v.get("tenant")?.as_str()?).ok();
+                let denied = principal.authorize(Action::Ingest, tenant.as_ref()).err()?;
+                Some(FieldError {
+                    index,
+                    field: "tenant".into(),
+                    reason: denied.reason,
+                })
+            })
+            .collect();
+        if !refused.is_empty() {
+            return Err(IngestError::Forbidden(refused));
+        }
+        self.ingest(values, now).await
     }
 
     pub fn limits(&self) -> IngestLimits {
