@@ -17,6 +17,7 @@ pub fn config(dir: &std::path::Path) -> UpConfig {
         grpc: "127.0.0.1:0".parse().expect("addr"),
         data_dir: dir.to_path_buf(),
         demo: false,
+        auth: costwatch::auth::AuthSettings::disabled(),
         ..UpConfig::default()
     }
 }

@@ -59,6 +59,8 @@ async fn main() {
         grpc: "127.0.0.1:0".parse().expect("addr"),
         data_dir: dir.path().join("platform"),
         demo: false,
+        // The pipeline's latency, not token checks (those are per request, not per event).
+        auth: costwatch::auth::AuthSettings::disabled(),
         ..UpConfig::default()
     };
     let platform = Platform::start(cfg).await.expect("start");

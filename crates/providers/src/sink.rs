@@ -30,11 +30,33 @@ pub struct HttpSink {
 
 impl HttpSink {
     pub fn new(server: &str) -> HttpSink {
+        HttpSink::with_token(server, None)
+    }
+
+    /// Sends as the bearer of `token` (an ingest token or API key) when given.
+    pub fn with_token(server: &str, token: Option<&str>) -> HttpSink {
         HttpSink {
-            client: reqwest::Client::new(),
+            client: client_with_token(token),
             url: format!("{}/v1/events", server.trim_end_matches('/')),
         }
     }
+}
+
+/// A client that sends `Authorization: Bearer <token>` with every request when `token` is
+/// given. The header is marked sensitive so it is never logged.
+pub fn client_with_token(token: Option<&str>) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    if let Some(t) = token
+        && let Ok(mut value) =
+            reqwest::header::HeaderValue::from_str(&format!("Bearer {}", t.trim()))
+    {
+        value.set_sensitive(true);
+        headers.insert(reqwest::header::AUTHORIZATION, value);
+    }
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .unwrap_or_default()
 }
 
 impl Sink for HttpSink {

@@ -156,6 +156,16 @@ notifier = {{ $c.notifier | toString | toJson }}
 data_dir = {{ $c.data_dir | toString | toJson }}
 alert_sweep_secs = {{ $c.alert_sweep_secs | int64 }}
 dashboard_url = {{ $c.dashboard_url | toString | toJson }}
+auth_mode = {{ $c.auth_mode | toString | toJson }}
+{{- if not .migrate }}
+{{- range $key := list "auth_issuer" "auth_audience" "auth_jwks_url" }}
+{{- with (index $c $key) }}
+{{ $key }} = {{ . | toString | toJson }}
+{{- end }}
+{{- end }}
+{{- end }}
+auth_role_claim = {{ $c.auth_role_claim | toString | toJson }}
+auth_tenants_claim = {{ $c.auth_tenants_claim | toString | toJson }}
 {{- /* Inline tables: one line, so every setting stays a `key = value` line. */}}
 pollers = [
 {{- range $i, $p := $c.pollers }}{{ if $i }},{{ end }} {

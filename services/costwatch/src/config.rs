@@ -52,6 +52,8 @@ pub struct UpConfig {
     /// Cloud billing APIs polled on a schedule (`[[pollers]]`: vendor, tenant, config,
     /// token_file, every_secs, from); see `poll::schedule`.
     pub pollers: Vec<crate::poll::schedule::ScheduledPoll>,
+    /// Who may call (`[auth]`: mode local | oidc | none; see `crate::auth`).
+    pub auth: crate::auth::AuthSettings,
 }
 
 impl Default for UpConfig {
@@ -74,6 +76,7 @@ impl Default for UpConfig {
             import_dir: None,
             import_scan_secs: 30,
             pollers: Vec::new(),
+            auth: crate::auth::AuthSettings::default(),
         }
     }
 }
@@ -133,6 +136,10 @@ impl UpConfig {
         {
             problems.push(format!("import_dir: {} is not a directory", dir.display()));
         }
+        problems.extend(
+            self.auth
+                .problems(&[("http", self.http), ("grpc", self.grpc)]),
+        );
         for (i, poll) in self.pollers.iter().enumerate() {
             problems.extend(poll.problems(i));
         }

@@ -21,6 +21,10 @@ pub struct ImportEcbArgs {
     /// Costwatch HTTP address.
     #[arg(long, default_value = "http://127.0.0.1:8080")]
     server: String,
+    /// Bearer token for the server (`costwatch token --role ingest --tenant T`); env
+    /// `COSTWATCH_TOKEN`. Not needed when the server runs with `--auth none`.
+    #[arg(long, env = "COSTWATCH_TOKEN", hide_env_values = true)]
+    token: Option<String>,
 }
 
 const EX_DATAERR: u8 = 65;
@@ -34,8 +38,8 @@ pub async fn run(command: FxCommand) -> ExitCode {
 }
 
 async fn import_ecb(args: ImportEcbArgs) -> ExitCode {
-    let client = reqwest::Client::new();
-    let xml = match read_source(&client, &args.source).await {
+    // The token goes only to Costwatch, never to the rate source.
+    let xml = match read_source(&reqwest::Client::new(), &args.source).await {
         Ok(xml) => xml,
         Err(e) => {
             eprintln!("costwatch fx import-ecb: {}: {e}", args.source);
@@ -54,6 +58,7 @@ async fn import_ecb(args: ImportEcbArgs) -> ExitCode {
         .map(|r| r.day)
         .collect::<std::collections::BTreeSet<_>>();
     let url = format!("{}/api/admin/fx/ecb", args.server.trim_end_matches('/'));
+    let client = costwatch_providers::sink::client_with_token(args.token.as_deref());
     let resp = match client.post(&url).body(xml).send().await {
         Ok(r) => r,
         Err(e) => {

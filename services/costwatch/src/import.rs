@@ -56,6 +56,10 @@ pub struct ImportArgs {
     /// Costwatch HTTP address (the collector's `POST /v1/events`).
     #[arg(long, default_value = "http://127.0.0.1:8080")]
     server: String,
+    /// Bearer token for the server (`costwatch token --role ingest --tenant T`); env
+    /// `COSTWATCH_TOKEN`. Not needed when the server runs with `--auth none`.
+    #[arg(long, env = "COSTWATCH_TOKEN", hide_env_values = true)]
+    token: Option<String>,
     /// Events per request.
     #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u16).range(1..=10000))]
     batch_size: u16,
@@ -166,7 +170,7 @@ pub async fn run(args: ImportArgs) -> ExitCode {
     }
 
     // Pass 2: send.
-    let client = reqwest::Client::new();
+    let client = costwatch_providers::sink::client_with_token(args.token.as_deref());
     let url = format!("{}/v1/events", args.server.trim_end_matches('/'));
     for path in &args.files {
         match send_file(

@@ -3,6 +3,7 @@
 
 pub mod alerts;
 pub mod anomalies;
+pub mod auth;
 pub mod config;
 pub mod demo;
 pub mod distributed;

@@ -41,6 +41,8 @@ enum Command {
     /// Audit log: verify its hash chain, list records.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// Mint a token signed by the local key (for scripts, collectors and tests), or revoke one.
+    Token(costwatch::auth::TokenArgs),
     /// Distributed mode: the collector service (ingest over HTTP and gRPC → Kafka).
     Collector(ServiceArgs),
     /// Distributed mode: the cost aggregator (Kafka → CQL projections, cost updates).
@@ -85,6 +87,11 @@ struct UpArgs {
     #[arg(long)]
     #[serde(skip_serializing_if = "Option::is_none")]
     rate_card: Option<PathBuf>,
+    /// Authentication: `local` (default: a local signing key, the printed link logs the admin
+    /// in), `oidc` (configure `[auth]` in the file) or `none` (loopback only, everyone is admin).
+    #[arg(long, value_parser = ["local", "oidc", "none"])]
+    #[serde(skip)]
+    auth: Option<String>,
 }
 
 #[derive(Args)]
@@ -163,6 +170,9 @@ fn load_up_config(args: &UpArgs) -> Result<UpConfig, String> {
     if args.no_demo {
         figment = figment.merge(Serialized::default("demo", false));
     }
+    if let Some(mode) = &args.auth {
+        figment = figment.merge(Serialized::default("auth.mode", mode));
+    }
     figment
         .extract::<UpConfig>()
         .map_err(|e| format!("invalid configuration: {e}"))
@@ -183,10 +193,18 @@ async fn up(args: UpArgs) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    println!(
-        "costwatch is up: dashboard http://{} · gRPC {}",
-        platform.http_addr, platform.grpc_addr
-    );
+    match &platform.login_token {
+        // The fragment never reaches the server's logs; the dashboard moves it to storage and
+        // clears it from the address bar.
+        Some(token) => println!(
+            "costwatch is up: dashboard http://{}/#token={token} · gRPC {}\n  (the link logs you in as admin; mint other tokens with `costwatch token --role R --tenant T`)",
+            platform.http_addr, platform.grpc_addr
+        ),
+        None => println!(
+            "costwatch is up: dashboard http://{} · gRPC {}",
+            platform.http_addr, platform.grpc_addr
+        ),
+    }
     let failed = tokio::select! {
         _ = shutdown_signal() => false,
         _ = platform.wait_for_failure() => true,
@@ -263,6 +281,7 @@ async fn main() -> ExitCode {
         Command::Poll(args) => poll::run(args).await,
         Command::Fx(command) => fx::run(command).await,
         Command::Audit(command) => audit::run(command).await,
+        Command::Token(args) => costwatch::auth::token_command(args),
         Command::Migrate(args) => migrate(args).await,
         Command::Collector(args) => run_service(Role::Collector, args).await,
         Command::Aggregator(args) => run_service(Role::Aggregator, args).await,

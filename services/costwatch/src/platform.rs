@@ -26,6 +26,8 @@ pub struct Platform {
     pub http_addr: SocketAddr,
     pub grpc_addr: SocketAddr,
     pub store: Arc<dyn CostStore>,
+    /// `auth.mode = "local"`: an admin token for the dashboard link `up` prints.
+    pub login_token: Option<String>,
     shutdown: watch::Sender<bool>,
     tasks: JoinSet<()>,
 }
@@ -71,6 +73,14 @@ impl Platform {
             costwatch_embedded::SqliteAnnotations::open(&cfg.data_dir.join("annotations.sqlite"))?,
         );
         let updates: Arc<dyn CostUpdates> = Arc::new(BroadcastUpdates::default());
+        let auth = crate::auth::setup(&cfg.auth, &cfg.data_dir)?;
+        let audit: Arc<dyn costwatch_ports::AuditStore> = Arc::new(
+            costwatch_embedded::SqliteAuditStore::open(&cfg.data_dir.join("audit.sqlite"))?,
+        );
+        let gate = costwatch_gateway::auth::GatewayAuth {
+            authenticator: auth.authenticator.clone(),
+            audit: costwatch_gateway::auth::Auditor(Some(audit)),
+        };
 
         let http = crate::serve::bind("http", cfg.http).await?;
         let grpc = crate::serve::bind("grpc", cfg.grpc).await?;
@@ -93,7 +103,9 @@ impl Platform {
             max_body_bytes: cfg.max_body_bytes,
             max_batch_events: cfg.max_batch_events,
         };
-        let ingestor = Arc::new(Ingestor::new(log.clone(), card, limits));
+        let ingestor = Arc::new(
+            Ingestor::new(log.clone(), card, limits).with_authenticator(auth.authenticator),
+        );
         if let Some(dir) = cfg.import_dir.clone() {
             let every = Duration::from_secs(cfg.import_scan_secs);
             let watch =
@@ -133,6 +145,7 @@ impl Platform {
                 fx,
                 fx_rates: Some(fx_rates),
                 annotations: Some(annotations),
+                auth: gate.clone(),
                 default_currency,
             },
             anomalies,
@@ -142,8 +155,15 @@ impl Platform {
             .merge(gateway)
             .fallback_service(crate::web::service(&cfg.web_dir));
         crate::serve::spawn_http(&mut tasks, http, app, &shutdown);
-        crate::serve::spawn_grpc_ingest(&mut tasks, grpc, ingestor, Some(alerting), &shutdown)
-            .await?;
+        crate::serve::spawn_grpc_ingest(
+            &mut tasks,
+            grpc,
+            ingestor,
+            Some(alerting),
+            gate,
+            &shutdown,
+        )
+        .await?;
 
         if cfg.demo {
             tasks.spawn(crate::demo::run(
@@ -159,6 +179,7 @@ impl Platform {
             http_addr,
             grpc_addr,
             store,
+            login_token: auth.login_token,
             shutdown,
             tasks,
         })

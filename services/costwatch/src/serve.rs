@@ -28,6 +28,8 @@ pub fn spawn_http(
     let mut stop = shutdown.subscribe();
     let app = app.layer(tower_http::trace::TraceLayer::new_for_http());
     tasks.spawn(async move {
+        // The peer address feeds the audit log's `source`.
+        let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
         let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
             let _ = stop.wait_for(|s| *s).await;
         });
@@ -43,6 +45,7 @@ pub async fn spawn_grpc_ingest(
     listener: TcpListener,
     ingestor: Arc<Ingestor>,
     alerting: Option<Arc<costwatch_gateway::Alerting>>,
+    auth: costwatch_gateway::auth::GatewayAuth,
     shutdown: &watch::Sender<bool>,
 ) -> anyhow::Result<()> {
     let (health_reporter, health_service) = tonic_health::server::health_reporter();
@@ -56,6 +59,7 @@ pub async fn spawn_grpc_ingest(
             Some(
                 costwatch_gateway::grpc::BudgetGrpc::new(a.budgets.clone(), a.evaluator.clone())
                     .with_publisher_wake(a.publisher_wake.clone())
+                    .with_auth(auth)
                     .into_server(),
             )
         }

@@ -41,6 +41,8 @@ fn start(data_dir: &std::path::Path) -> Server {
         .args([
             "up",
             "--no-demo",
+            "--auth",
+            "none",
             "--http",
             &format!("127.0.0.1:{http}"),
             "--grpc",

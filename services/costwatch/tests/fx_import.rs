@@ -52,6 +52,7 @@ async fn ecb_rates_are_imported_by_the_cli_and_broken_files_refused() {
         grpc: "127.0.0.1:0".parse().expect("addr"),
         data_dir: dir.path().join("data"),
         demo: false,
+        auth: costwatch::auth::AuthSettings::disabled(),
         ..UpConfig::default()
     };
     let platform = Platform::start(cfg).await.expect("platform starts");

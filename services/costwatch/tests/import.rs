@@ -28,6 +28,7 @@ async fn start() -> App {
         grpc: "127.0.0.1:0".parse().expect("addr"),
         data_dir: dir.path().to_path_buf(),
         demo: false,
+        auth: costwatch::auth::AuthSettings::disabled(),
         ..UpConfig::default()
     };
     let platform = Platform::start(cfg).await.expect("platform starts");

@@ -34,6 +34,7 @@ async fn start() -> App {
         demo: false,
         import_dir: Some(import_dir.clone()),
         import_scan_secs: 1,
+        auth: costwatch::auth::AuthSettings::disabled(),
         ..UpConfig::default()
     };
     let platform = Platform::start(cfg).await.expect("platform starts");

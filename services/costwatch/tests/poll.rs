@@ -143,6 +143,7 @@ async fn digitalocean_invoices_are_polled_once_into_the_platform() {
         grpc: "127.0.0.1:0".parse().expect("addr"),
         data_dir: dir.path().join("data"),
         demo: false,
+        auth: costwatch::auth::AuthSettings::disabled(),
         ..UpConfig::default()
     };
     let platform = Platform::start(cfg).await.expect("platform starts");
@@ -253,6 +254,7 @@ async fn aws_cost_explorer_is_polled_once_into_the_platform() {
         grpc: "127.0.0.1:0".parse().expect("addr"),
         data_dir: dir.path().join("data"),
         demo: false,
+        auth: costwatch::auth::AuthSettings::disabled(),
         ..UpConfig::default()
     };
     let platform = Platform::start(cfg).await.expect("platform starts");
@@ -330,6 +332,7 @@ async fn the_platform_polls_on_a_schedule_once_per_charge() {
         data_dir: dir.path().join("data"),
         demo: false,
         pollers: vec![entry.clone()],
+        auth: costwatch::auth::AuthSettings::disabled(),
         ..UpConfig::default()
     };
     // A poller that cannot authenticate is a configuration problem named before start.
@@ -433,6 +436,7 @@ async fn an_azure_service_principal_logs_in_and_polls() {
         grpc: "127.0.0.1:0".parse().expect("addr"),
         data_dir: dir.path().join("data"),
         demo: false,
+        auth: costwatch::auth::AuthSettings::disabled(),
         ..UpConfig::default()
     };
     let platform = Platform::start(cfg).await.expect("platform starts");

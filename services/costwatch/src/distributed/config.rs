@@ -59,6 +59,19 @@ pub struct DistributedConfig {
     /// Cloud billing APIs the collector polls on a schedule (checkpoints in `data_dir`); see
     /// `poll::schedule`.
     pub pollers: Vec<crate::poll::schedule::ScheduledPoll>,
+    /// Authentication of the gateway and collector listeners: `oidc` (the default: tokens of
+    /// your identity provider), `local` (a signing key in `data_dir`, which every gateway and
+    /// collector must share) or `none` (only when every listener is on loopback).
+    pub auth_mode: crate::auth::AuthMode,
+    /// `oidc`: required `iss`.
+    pub auth_issuer: Option<String>,
+    /// `oidc`: required `aud`.
+    pub auth_audience: Option<String>,
+    /// `oidc`: the provider's JWKS endpoint.
+    pub auth_jwks_url: Option<String>,
+    /// The claims holding the Costwatch role and tenant list.
+    pub auth_role_claim: String,
+    pub auth_tenants_claim: String,
 }
 
 impl Default for DistributedConfig {
@@ -90,6 +103,12 @@ impl Default for DistributedConfig {
             alert_sweep_secs: 60,
             dashboard_url: "http://127.0.0.1:8080".into(),
             pollers: Vec::new(),
+            auth_mode: crate::auth::AuthMode::Oidc,
+            auth_issuer: None,
+            auth_audience: None,
+            auth_jwks_url: None,
+            auth_role_claim: "role".into(),
+            auth_tenants_claim: "tenants".into(),
         }
     }
 }
@@ -167,6 +186,45 @@ impl DistributedConfig {
             partitions: self.topic_partitions,
             replication: self.topic_replication,
         }
+    }
+
+    /// The `auth_*` settings as the auth module takes them.
+    pub fn auth_settings(&self) -> crate::auth::AuthSettings {
+        crate::auth::AuthSettings {
+            mode: self.auth_mode,
+            issuer: self.auth_issuer.clone(),
+            audience: self.auth_audience.clone(),
+            jwks_url: self.auth_jwks_url.clone(),
+            jwks_file: None,
+            role_claim: self.auth_role_claim.clone(),
+            tenants_claim: self.auth_tenants_claim.clone(),
+            ..crate::auth::AuthSettings::default()
+        }
+    }
+
+    /// Problems of the `auth_*` settings, checked by the services that serve callers (the
+    /// gateway and the collector), not by `migrate` or the back-end services.
+    pub fn auth_problems(&self) -> Vec<String> {
+        let listeners = [
+            ("collector_http", self.collector_http),
+            ("collector_grpc", self.collector_grpc),
+            ("gateway_http", self.gateway_http),
+        ];
+        // Flat keys here (`auth_issuer`), a table in `costwatch up` (`auth.issuer`).
+        self.auth_settings()
+            .problems(&listeners)
+            .into_iter()
+            .map(|p| p.replace("auth.", "auth_"))
+            .collect()
+    }
+
+    /// The authenticator of a serving process, refusing bad `auth_*` settings by name.
+    pub fn auth_setup(&self) -> anyhow::Result<crate::auth::AuthSetup> {
+        let problems = self.auth_problems();
+        if !problems.is_empty() {
+            anyhow::bail!("invalid configuration:\n  {}", problems.join("\n  "));
+        }
+        crate::auth::setup(&self.auth_settings(), &self.data_dir)
     }
 
     /// Every problem at once, each naming the setting.

@@ -165,7 +165,11 @@ pub async fn start(role: Role, cfg: DistributedConfig) -> anyhow::Result<Service
                 max_body_bytes: cfg.max_body_bytes,
                 max_batch_events: cfg.max_batch_events,
             };
-            let ingestor = Arc::new(Ingestor::new(usage_log(&cfg).await?, card, limits));
+            let auth = cfg.auth_setup()?;
+            let ingestor = Arc::new(
+                Ingestor::new(usage_log(&cfg).await?, card, limits)
+                    .with_authenticator(auth.authenticator.clone()),
+            );
             let http = serve::bind("collector_http", cfg.collector_http).await?;
             let grpc = serve::bind("collector_grpc", cfg.collector_grpc).await?;
             let description = format!(
@@ -184,7 +188,12 @@ pub async fn start(role: Role, cfg: DistributedConfig) -> anyhow::Result<Service
                 &mut tasks,
                 &shutdown,
             );
-            serve::spawn_grpc_ingest(&mut tasks, grpc, ingestor, None, &shutdown).await?;
+            let gate = costwatch_gateway::auth::GatewayAuth {
+                authenticator: auth.authenticator,
+                // No audit store in distributed mode yet (the log is SQLite, per host).
+                audit: costwatch_gateway::auth::Auditor::default(),
+            };
+            serve::spawn_grpc_ingest(&mut tasks, grpc, ingestor, None, gate, &shutdown).await?;
             description
         }
         Role::Aggregator => {
@@ -212,6 +221,7 @@ pub async fn start(role: Role, cfg: DistributedConfig) -> anyhow::Result<Service
         Role::Gateway => {
             let (store, updates) = (store(&cfg).await?, updates(&cfg).await?);
             let alerting = alerting::for_gateway(&cfg, store.clone(), updates.clone()).await?;
+            let auth = cfg.auth_setup()?;
             let anomalies = anomalies::for_gateway(&cfg).await?;
             let gateway = costwatch_gateway::router_with_anomalies(
                 costwatch_gateway::GatewayState {
@@ -221,6 +231,10 @@ pub async fn start(role: Role, cfg: DistributedConfig) -> anyhow::Result<Service
                     fx: load_fx(cfg.fx.as_deref())?,
                     fx_rates: Some(fx_rates(&cfg).await?),
                     annotations: Some(annotations(&cfg).await?),
+                    auth: costwatch_gateway::auth::GatewayAuth {
+                        authenticator: auth.authenticator,
+                        audit: costwatch_gateway::auth::Auditor::default(),
+                    },
                     default_currency: cfg
                         .default_currency
                         .parse()

@@ -45,6 +45,10 @@ pub struct PollArgs {
     /// Costwatch HTTP address (the collector's `POST /v1/events`).
     #[arg(long, default_value = "http://127.0.0.1:8080")]
     server: String,
+    /// Bearer token for the server (`costwatch token --role ingest --tenant T`); env
+    /// `COSTWATCH_TOKEN`. Not needed when the server runs with `--auth none`.
+    #[arg(long, env = "COSTWATCH_TOKEN", hide_env_values = true)]
+    token: Option<String>,
     /// Directory of the checkpoint file (poll-checkpoints.sqlite).
     #[arg(long, default_value = "./data")]
     data_dir: PathBuf,
@@ -91,7 +95,7 @@ async fn drive(prepared: &Prepared, args: &PollArgs) -> ExitCode {
             return ExitCode::from(EX_CONFIG);
         }
     };
-    let sink = HttpSink::new(&args.server);
+    let sink = HttpSink::with_token(&args.server, args.token.as_deref());
     match prepared.run(&sink, &store).await {
         Ok(polled) => {
             println!("{}", polled.summary());

@@ -67,6 +67,8 @@ impl Stack {
                 // Every tenant is evaluated at once after a change; the sweep only catches
                 // rollovers, so it can stay long here.
                 ("COSTWATCH_ALERT_SWEEP_SECS".into(), "3600".into()),
+                // Loopback listeners; auth is covered by the embedded suites (tests/auth.rs).
+                ("COSTWATCH_AUTH_MODE".into(), "none".into()),
                 (
                     "COSTWATCH_COLLECTOR_HTTP".into(),
                     format!("127.0.0.1:{collector_http}"),

@@ -27,6 +27,7 @@ impl Embedded {
             grpc: "127.0.0.1:0".parse().expect("addr"),
             data_dir: dir.path().join("data"),
             demo: false,
+            auth: costwatch::auth::AuthSettings::disabled(),
             ..UpConfig::default()
         };
         adjust(&mut cfg, dir.path());
