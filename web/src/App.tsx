@@ -7,6 +7,9 @@ import { CostOverview } from './features/overview/CostOverview';
 import { Placeholder } from './features/placeholders/Placeholder';
 import { CostTrends } from './features/trends/CostTrends';
 import { CurrencySelect, LiveIndicator, RangePicker, TenantSelect, ThemeToggle } from './layout/Controls';
+import { AccountMenu } from './shared/auth/AccountMenu';
+import { useAuthStore } from './shared/auth/authStore';
+import { LoginView } from './shared/auth/LoginView';
 import { Section } from './shared/components/Section';
 import { Skeleton } from './shared/components/States';
 import { useAnomalyFeed } from './shared/hooks/useAnomalyFeed';
@@ -48,16 +51,28 @@ function Dashboard() {
   );
 }
 
+/**
+ * The login view while the server wants a token, else the dashboard. The dashboard is keyed by
+ * the token: signing in (again, or as someone else) mounts it afresh, so every query and live
+ * connection starts over with the new token.
+ */
 export function App() {
-  const { tenant, theme, view, setView } = useUiStore();
+  const theme = useUiStore((s) => s.theme);
+  const authRequired = useAuthStore((s) => s.authRequired);
+  const token = useAuthStore((s) => s.token);
+  useEffect(() => {
+    document.documentElement.dataset.theme = theme;
+  }, [theme]);
+  return authRequired ? <LoginView /> : <Shell key={token ?? ''} />;
+}
+
+function Shell() {
+  const { tenant, view, setView } = useUiStore();
   const { tenants, error, reload } = useTenants();
   useRealTimeCosts(tenant);
   useAlertFeed(tenant);
   useAnomalyFeed(tenant);
   const alertVersion = useAlertStore((s) => s.version);
-  useEffect(() => {
-    document.documentElement.dataset.theme = theme;
-  }, [theme]);
 
   return (
     <div className="app">
@@ -69,6 +84,7 @@ export function App() {
           <CurrencySelect />
           <LiveIndicator />
           <ThemeToggle />
+          <AccountMenu />
         </div>
       </header>
       <nav className="nav" aria-label="Views">

@@ -11,7 +11,9 @@ export const CURRENCIES = ['USD', 'EUR', 'GBP'];
 export function TenantSelect({ tenants }: { tenants: string[] }) {
   const tenant = useUiStore((s) => s.tenant);
   const setTenant = useUiStore((s) => s.setTenant);
-  const options = tenant && !tenants.includes(tenant) ? [tenant, ...tenants] : tenants;
+  // Only the tenants the server offers (it lists just those the token may see); the selected one
+  // is shown alone only while that list has not arrived yet.
+  const options = tenant && !tenants.length ? [tenant] : tenants;
   return (
     <label>
       Tenant{' '}

@@ -1,4 +1,7 @@
 import { act, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
+import { useAuthStore } from '../../shared/auth/authStore';
+import { makeToken } from '../../shared/auth/fixtures';
+import { decodeClaims } from '../../shared/auth/jwt';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Alert } from '../../shared/api/types';
 import { useUiStore } from '../../shared/store/uiStore';
@@ -110,5 +113,18 @@ describe('AlertsPanel', () => {
     fireEvent.click(screen.getByTestId('alerts-filter-resolved'));
     await waitFor(() => expect(rows().map((r) => r.dataset.alertId)).toEqual(['a0']));
     expect(calls.some((c) => c.query.includes('query Alerts') && c.variables.state === 'RESOLVED')).toBe(true);
+  });
+
+  it('a tenant-viewer gets no Acknowledge / Resolve', async () => {
+    useAuthStore.setState({ claims: decodeClaims(makeToken({ role: 'tenant-viewer', tenants: ['acme'] })) });
+    try {
+      render(<Harness />);
+      await waitFor(() => expect(rows()).toHaveLength(2));
+      expect(screen.getByTestId('read-only-hint')).toHaveTextContent('read-only (tenant-viewer)');
+      expect(screen.queryByTestId('alert-ack')).toBeNull();
+      expect(screen.queryByTestId('alert-resolve')).toBeNull();
+    } finally {
+      useAuthStore.setState({ claims: null });
+    }
   });
 });

@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
 import type { Alert, AlertSeverity, AlertState } from '../../shared/api/types';
+import { ReadOnlyHint, useCanEdit } from '../../shared/auth/ReadOnlyHint';
 import { Empty, ErrorState, Skeleton } from '../../shared/components/States';
 import { formatMoney } from '../../shared/lib/decimal';
 import { useUiStore } from '../../shared/store/uiStore';
@@ -20,6 +21,7 @@ const STATE: Record<AlertState, string> = { TRIGGERED: 'Open', ACKNOWLEDGED: 'Ac
 function AlertRow({ a, tenant }: { a: Alert; tenant: string }) {
   const [busy, setBusy] = useState<AlertAction | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const editable = useCanEdit();
   const act = (action: AlertAction) => {
     setBusy(action);
     setError(null);
@@ -64,7 +66,8 @@ function AlertRow({ a, tenant }: { a: Alert; tenant: string }) {
           </ol>
         </details>
       )}
-      {a.state !== 'RESOLVED' && (
+      {/* Acknowledging and resolving change the alert: not for read-only roles. */}
+      {a.state !== 'RESOLVED' && editable && (
         <div className="alert-actions">
           {a.state === 'TRIGGERED' && (
             <button type="button" data-testid="alert-ack" disabled={busy !== null} onClick={() => act('acknowledge')}>
@@ -131,6 +134,7 @@ export function AlertsPanel() {
     <section className="panel alerts-panel" data-testid="alerts-panel">
       <div className="toolbar">
         <h2>Alerts</h2>
+        <ReadOnlyHint />
         <div className="tabs" role="tablist" aria-label="Alert state">
           {FILTERS.map((f) => (
             <button

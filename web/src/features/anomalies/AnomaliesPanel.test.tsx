@@ -1,4 +1,7 @@
 import { act, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
+import { useAuthStore } from '../../shared/auth/authStore';
+import { makeToken } from '../../shared/auth/fixtures';
+import { decodeClaims } from '../../shared/auth/jwt';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Anomaly } from '../../shared/api/types';
 import { useAnomalyFeed } from '../../shared/hooks/useAnomalyFeed';
@@ -92,5 +95,18 @@ describe('AnomaliesPanel', () => {
     act(() => live.subs[0].sink.next({ data: { anomalyDetected: fresh } }));
     act(() => live.subs[0].sink.next({ data: { anomalyDetected: { ...fresh, id: 'other', tenant: 'globex' } } }));
     expect(rows().map((r) => r.dataset.anomalyId)).toEqual(['fresh', 'new', 'old']);
+  });
+
+  it('a tenant-viewer sees the feedback but cannot change it', async () => {
+    useAuthStore.setState({ claims: decodeClaims(makeToken({ role: 'tenant-viewer', tenants: ['acme'] })) });
+    try {
+      render(<Harness />);
+      await waitFor(() => expect(rows()).toHaveLength(2));
+      expect(screen.getByTestId('read-only-hint')).toHaveTextContent('read-only (tenant-viewer)');
+      expect(within(rows()[0]).getByTestId('anomaly-expected')).toBeDisabled();
+      expect(within(rows()[0]).getByTestId('anomaly-unexpected')).toBeDisabled();
+    } finally {
+      useAuthStore.setState({ claims: null });
+    }
   });
 });

@@ -1,5 +1,6 @@
 import { useState } from 'react';
 import type { Anomaly } from '../../shared/api/types';
+import { ReadOnlyHint, useCanEdit } from '../../shared/auth/ReadOnlyHint';
 import { Empty, ErrorState, Skeleton } from '../../shared/components/States';
 import { markAnomaly } from '../../shared/hooks/useAnomalyFeed';
 import { formatMoney } from '../../shared/lib/decimal';
@@ -11,6 +12,8 @@ import './anomalies.css';
 function AnomalyRow({ a, tenant }: { a: Anomaly; tenant: string }) {
   const [busy, setBusy] = useState<boolean | null>(null);
   const [error, setError] = useState<string | null>(null);
+  // Read-only roles still see the recorded feedback (the pressed state), but cannot change it.
+  const editable = useCanEdit();
   const mark = (expected: boolean) => {
     setBusy(expected);
     setError(null);
@@ -46,10 +49,10 @@ function AnomalyRow({ a, tenant }: { a: Anomaly; tenant: string }) {
         </div>
       )}
       <div className="anomaly-actions">
-        <button type="button" data-testid="anomaly-expected" aria-pressed={a.feedback?.expected === true} disabled={busy !== null} onClick={() => mark(true)}>
+        <button type="button" data-testid="anomaly-expected" aria-pressed={a.feedback?.expected === true} disabled={busy !== null || !editable} onClick={() => mark(true)}>
           {busy === true ? 'Saving…' : 'Expected'}
         </button>
-        <button type="button" data-testid="anomaly-unexpected" aria-pressed={a.feedback?.expected === false} disabled={busy !== null} onClick={() => mark(false)}>
+        <button type="button" data-testid="anomaly-unexpected" aria-pressed={a.feedback?.expected === false} disabled={busy !== null || !editable} onClick={() => mark(false)}>
           {busy === false ? 'Saving…' : 'Not expected'}
         </button>
         {a.feedback && (
@@ -91,6 +94,7 @@ export function AnomaliesPanel() {
     <section className="panel anomalies-panel" data-testid="anomalies-panel">
       <div className="toolbar">
         <h2>Anomalies</h2>
+        <ReadOnlyHint />
         <span className="muted small">{shown.length ? `${shown.length} in this period` : ''}</span>
       </div>
       {error && shown.length > 0 && <ErrorState message={error} onRetry={bumpResync} />}

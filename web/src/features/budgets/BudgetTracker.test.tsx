@@ -1,4 +1,7 @@
 import { fireEvent, render, screen, waitFor, within } from '@testing-library/react';
+import { useAuthStore } from '../../shared/auth/authStore';
+import { makeToken } from '../../shared/auth/fixtures';
+import { decodeClaims } from '../../shared/auth/jwt';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { OfflineCache, memoryStore, setOfflineCache } from '../../shared/cache/offlineCache';
 import { useUiStore } from '../../shared/store/uiStore';
@@ -151,5 +154,33 @@ describe('BudgetTracker', () => {
       { category: 'api', amount: '60.5' },
       { category: 'hosting', amount: '39.50' },
     ]);
+  });
+
+  it('a tenant-viewer sees the budgets but no New / Edit / Delete', async () => {
+    useAuthStore.setState({ claims: decodeClaims(makeToken({ role: 'tenant-viewer', tenants: ['acme'] })) });
+    try {
+      render(<BudgetTracker />);
+      await screen.findByTestId('budget-row');
+      expect(screen.getByTestId('read-only-hint')).toHaveTextContent('read-only (tenant-viewer)');
+      expect(screen.queryByTestId('budget-new')).toBeNull();
+      expect(screen.queryByTestId('budget-edit')).toBeNull();
+      expect(screen.queryByTestId('budget-delete')).toBeNull();
+    } finally {
+      useAuthStore.setState({ claims: null });
+    }
+  });
+
+  it('a tenant-admin keeps New / Edit / Delete, without the hint', async () => {
+    useAuthStore.setState({ claims: decodeClaims(makeToken({ role: 'tenant-admin', tenants: ['acme'] })) });
+    try {
+      render(<BudgetTracker />);
+      await screen.findByTestId('budget-row');
+      expect(screen.queryByTestId('read-only-hint')).toBeNull();
+      expect(screen.getByTestId('budget-new')).toBeInTheDocument();
+      expect(screen.getByTestId('budget-edit')).toBeInTheDocument();
+      expect(screen.getByTestId('budget-delete')).toBeInTheDocument();
+    } finally {
+      useAuthStore.setState({ claims: null });
+    }
   });
 });

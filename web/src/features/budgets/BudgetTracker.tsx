@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'react';
 import type { Budget, BudgetStatus } from '../../shared/api/types';
+import { ReadOnlyHint, useCanEdit } from '../../shared/auth/ReadOnlyHint';
 import { Empty, ErrorState, Skeleton, StaleNote } from '../../shared/components/States';
 import { useCachedQuery } from '../../shared/hooks/useCachedQuery';
 import { formatMoney } from '../../shared/lib/decimal';
@@ -18,11 +19,12 @@ function scopeText(b: Budget): string {
   return parts.length ? parts.join(' · ') : 'whole tenant';
 }
 
-function BudgetRow({ b, onEdit, onDelete }: { b: Budget; onEdit: () => void; onDelete: () => Promise<void> }) {
+/** `onEdit`/`onDelete` are absent for a read-only role: the row then has no Edit / Delete. */
+function BudgetRow({ b, onEdit, onDelete }: { b: Budget; onEdit?: () => void; onDelete?: () => Promise<void> }) {
   const [confirm, setConfirm] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const cur = b.amount.currency;
-  const remove = () => onDelete().catch((e: Error) => setError(e.message));
+  const remove = () => onDelete?.().catch((e: Error) => setError(e.message));
   return (
     <li className="budget-row" data-testid="budget-row" data-budget-id={b.id} data-status={b.status}>
       <div className="budget-head">
@@ -34,7 +36,7 @@ function BudgetRow({ b, onEdit, onDelete }: { b: Budget; onEdit: () => void; onD
           {b.period.toLowerCase()} · {formatWindow(b.periodStart, b.periodEnd)} · {Math.round(elapsedPercent(b.periodStart, b.periodEnd))}% elapsed
         </span>
         <span className="budget-actions">
-          {confirm ? (
+          {!onEdit || !onDelete ? null : confirm ? (
             <>
               <span className="small">Delete “{b.name}”?</span>
               <button type="button" className="danger" data-testid="budget-delete-confirm" onClick={remove}>
@@ -106,6 +108,7 @@ export function BudgetTracker({ alertVersion = 0 }: { alertVersion?: number }) {
   const currency = useUiStore((s) => s.currency);
   const q = useCachedQuery(tenant ? JSON.stringify(['budgets', tenant]) : null, () => fetchBudgets(tenant!));
   const [editing, setEditing] = useState<Budget | 'new' | null>(null);
+  const editable = useCanEdit();
   const retry = useRef(q.retry);
   retry.current = q.retry;
 
@@ -126,12 +129,16 @@ export function BudgetTracker({ alertVersion = 0 }: { alertVersion?: number }) {
           <BudgetRow
             key={b.id}
             b={b}
-            onEdit={() => setEditing(b)}
-            onDelete={async () => {
-              await deleteBudget(tenant, b.id);
-              if (editing !== 'new' && editing?.id === b.id) setEditing(null);
-              q.retry();
-            }}
+            onEdit={editable ? () => setEditing(b) : undefined}
+            onDelete={
+              editable
+                ? async () => {
+                    await deleteBudget(tenant, b.id);
+                    if (editing !== 'new' && editing?.id === b.id) setEditing(null);
+                    q.retry();
+                  }
+                : undefined
+            }
           />
         ))}
       </ul>
@@ -141,14 +148,15 @@ export function BudgetTracker({ alertVersion = 0 }: { alertVersion?: number }) {
     <section className="panel budget-tracker" data-testid="budget-tracker">
       <div className="toolbar">
         <h2>Budgets</h2>
-        {tenant && !editing && (
+        <ReadOnlyHint />
+        {tenant && !editing && editable && (
           <button type="button" data-testid="budget-new" onClick={() => setEditing('new')}>
             + New budget
           </button>
         )}
       </div>
       {q.staleAt !== null && <StaleNote at={q.staleAt} onRetry={q.retry} />}
-      {tenant && editing && (
+      {tenant && editing && editable && (
         <BudgetFormView
           key={editing === 'new' ? 'new' : editing.id}
           tenant={tenant}

@@ -1,4 +1,4 @@
-import { GraphQLError, gql } from '../../shared/api/graphql';
+import { ForbiddenError, GraphQLError, gql, requestHeaders, unauthenticated, type GraphQLErrorBody } from '../../shared/api/graphql';
 import { BUDGET_RECOMMENDATION, BUDGETS, CREATE_BUDGET, DELETE_BUDGET, UPDATE_BUDGET } from '../../shared/api/queries';
 import type { Budget, BudgetInput, BudgetRecommendation, BudgetScopeInput, BudgetPeriod } from '../../shared/api/types';
 
@@ -17,25 +17,26 @@ export class FieldError extends GraphQLError {
  * server's message next to the field it names.
  */
 export async function gqlWithFields<T>(query: string, variables: Record<string, unknown>): Promise<T> {
+  const { headers, token } = requestHeaders();
   let res: Response;
   try {
-    res = await fetch('/graphql', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json' },
-      body: JSON.stringify({ query, variables }),
-    });
+    res = await fetch('/graphql', { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
   } catch {
     throw new FieldError('Cannot reach the Costwatch server', null);
   }
-  let body: { data?: T; errors?: { message: string; extensions?: { field?: string } }[] };
+  let body: { data?: T; errors?: GraphQLErrorBody[] } | undefined;
   try {
     body = await res.json();
   } catch {
-    throw new FieldError(`Server answered ${res.status} ${res.statusText}`.trim(), null);
+    if (res.status !== 401) throw new FieldError(`Server answered ${res.status} ${res.statusText}`.trim(), null);
   }
-  const first = body.errors?.[0];
-  if (first) throw new FieldError(body.errors!.map((e) => e.message).join('; '), first.extensions?.field ?? null);
-  if (!res.ok || !body.data) throw new FieldError(`Server answered ${res.status}`, null);
+  // Same as `gql`: a 401 shows the login view, whatever form was open.
+  if (res.status === 401) throw unauthenticated(token, body?.errors);
+  const errors = body?.errors ?? [];
+  const message = errors.map((e) => e.message).join('; ');
+  if (errors.some((e) => e.extensions?.code === 'FORBIDDEN')) throw new ForbiddenError(message);
+  if (errors.length) throw new FieldError(message, errors[0].extensions?.field ?? null);
+  if (!res.ok || !body?.data) throw new FieldError(`Server answered ${res.status}`, null);
   return body.data;
 }
 

@@ -1,4 +1,7 @@
 import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
+import { useAuthStore } from '../../shared/auth/authStore';
+import { makeToken } from '../../shared/auth/fixtures';
+import { decodeClaims } from '../../shared/auth/jwt';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AnnotationForm } from './AnnotationForm';
 import type { Annotations } from './useAnnotations';
@@ -43,5 +46,18 @@ describe('AnnotationForm', () => {
     expect(screen.getByText('deploy v2')).toBeInTheDocument();
     fireEvent.click(screen.getByRole('button', { name: 'Delete note deploy v2' }));
     expect(a.remove).toHaveBeenCalledWith('n1');
+  });
+
+  it('a tenant-viewer sees the notes but cannot add or delete one', () => {
+    useAuthStore.setState({ claims: decodeClaims(makeToken({ role: 'tenant-viewer', tenants: ['acme'] })) });
+    try {
+      render(<AnnotationForm annotations={fake()} defaultDay="2026-01-21" />);
+      expect(screen.getByTestId('read-only-hint')).toHaveTextContent('read-only (tenant-viewer)');
+      expect(screen.getByText('deploy v2')).toBeInTheDocument();
+      expect(screen.queryByRole('button', { name: 'Add note' })).toBeNull();
+      expect(screen.queryByRole('button', { name: 'Delete note deploy v2' })).toBeNull();
+    } finally {
+      useAuthStore.setState({ claims: null });
+    }
   });
 });

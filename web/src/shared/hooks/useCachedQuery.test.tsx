@@ -1,5 +1,6 @@
 import { act, fireEvent, render, screen, waitFor } from '@testing-library/react';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { ForbiddenError } from '../api/graphql';
 import { OfflineCache, memoryStore, setOfflineCache } from '../cache/offlineCache';
 import { Section } from '../components/Section';
 import { useUiStore } from '../store/uiStore';
@@ -93,5 +94,19 @@ describe('Section', () => {
     expect(screen.queryByText('chart here')).toBeNull();
     fireEvent.click(screen.getByRole('button', { name: /Trends/ }));
     expect(screen.getByText('chart here')).toBeInTheDocument();
+  });
+
+  it('does not stand in cached data for a refusal (FORBIDDEN / 401): it may be someone else\'s', async () => {
+    answers = { a: () => Promise.resolve('cached for the admin') };
+    const view = render(<Probe k="a" />);
+    await waitFor(() => expect(text('data')).toBe('cached for the admin'));
+    await act(() => new Promise((r) => setTimeout(r, 0))); // the cache write
+    view.unmount();
+
+    answers = { a: () => Promise.reject(new ForbiddenError('tenant-viewer may not read tenant a')) };
+    render(<Probe k="a" />);
+    await waitFor(() => expect(text('error')).toBe('tenant-viewer may not read tenant a'));
+    expect(text('data')).toBe('-');
+    expect(text('stale')).toBe('-');
   });
 });

@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
+import { isAccessError } from '../api/graphql';
 import { offlineCache } from '../cache/offlineCache';
 import { useUiStore } from '../store/uiStore';
 
@@ -44,7 +45,8 @@ export function useCachedQuery<T>(key: string | null, fetcher: () => Promise<T>)
       if (id === seq.current) setAnswer({ key, data, error: null, staleAt: null });
       void cache.put(key, data);
     } catch (e) {
-      const hit = await cache.get<T>(key);
+      // A refusal (401 / FORBIDDEN) is not an outage: the cached answer is not for this caller.
+      const hit = isAccessError(e) ? undefined : await cache.get<T>(key);
       if (id !== seq.current) return;
       // A failed refresh of the same key keeps what is shown; only the marker or error changes.
       setAnswer((prev) => {

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useRef } from 'react';
 import { drillQuery } from '../lib/drill';
-import { gql } from '../api/graphql';
+import { gql, isAccessError } from '../api/graphql';
 import { COST_BREAKDOWN, COST_HISTORY, COST_SUMMARY } from '../api/queries';
 import type { CostGroup, CostPoint, CostSummary } from '../api/types';
 import { cacheKey, offlineCache } from '../cache/offlineCache';
@@ -50,7 +50,8 @@ export function useCostMonitoring(): { retry: (s: Section) => void } {
         void cache.put(key, data);
       } catch (e) {
         // Fall back to the last answer for the same tenant, range, currency (and drill path).
-        const hit = await cache.get<never>(key); // typed by `section` below
+        // Not when refused (401 / FORBIDDEN): the cached answer is not for this caller.
+        const hit = isAccessError(e) ? undefined : await cache.get<never>(key); // typed by `section` below
         if (!fresh()) return;
         if (hit) dispatch({ type: 'cached', inner: { type: section, data: hit.data, at: hit.at } });
         else dispatch({ type: 'fail', section, message: (e as Error).message });

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState } from 'react';
-import { gql } from '../api/graphql';
+import { gql, isAccessError } from '../api/graphql';
 import { offlineCache } from '../cache/offlineCache';
 import { TENANTS } from '../api/queries';
 import { useUiStore } from '../store/uiStore';
@@ -18,12 +18,16 @@ export function useTenants(): { tenants: string[]; error: string | null; reload:
       .then((d) => {
         setTenants(d.tenants);
         setError(null);
+        // The server lists only the tenants this token may see: a tenant picked before signing in
+        // as someone else (or one that is gone) gives way to the first one offered.
         const { tenant, setTenant } = useUiStore.getState();
-        if (!tenant && d.tenants.length) setTenant(d.tenants[0]);
+        if ((!tenant || !d.tenants.includes(tenant)) && d.tenants.length) setTenant(d.tenants[0]);
         void offlineCache().put(TENANTS_KEY, d.tenants);
       })
       .catch(async (e: Error) => {
         setError(e.message);
+        // Refused (not offline): the cached list may be another user's, so it is not offered.
+        if (isAccessError(e)) return;
         // Offline: the last known list lets the cached costs of a tenant be shown.
         const hit = await offlineCache().get<string[]>(TENANTS_KEY);
         if (!hit?.data.length) return;
