@@ -1,6 +1,6 @@
 // Starts `costwatch up --no-demo` on free ports with a temp data dir, serving web/dist (or
 // COSTWATCH_WEB_DIST: the benchmark can measure another build).
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -23,8 +23,8 @@ function freePort() {
   });
 }
 
-function spawnServer(http, grpc, dataDir, onLog) {
-  const proc = spawn(BIN, ['up', '--no-demo', '--http', `127.0.0.1:${http}`, '--grpc', `127.0.0.1:${grpc}`, '--data-dir', dataDir], {
+function spawnServer(http, grpc, dataDir, onLog, auth) {
+  const proc = spawn(BIN, ['up', '--no-demo', '--auth', auth, '--http', `127.0.0.1:${http}`, '--grpc', `127.0.0.1:${grpc}`, '--data-dir', dataDir], {
     env: { ...process.env, COSTWATCH_WEB_DIR: WEB_DIST },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -47,7 +47,12 @@ async function waitHealthy(base, proc, timeoutMs = 30_000) {
   return false;
 }
 
-export async function startServer() {
+/**
+ * `auth`: 'none' (default; the suites about charts and live data) or 'local' (the server's own
+ * signing key; `server.loginUrl` is the admin link it prints, `server.token(role, tenants)` mints
+ * more with `costwatch token`).
+ */
+export async function startServer({ auth = 'none' } = {}) {
   if (!existsSync(path.join(WEB_DIST, 'index.html'))) throw new Error(`${WEB_DIST}/index.html missing: run npm run build first`);
   if (!existsSync(BIN)) throw new Error(`${BIN} missing: cd /work/main && cargo build -p costwatch (or set COSTWATCH_BIN)`);
   const [http, grpc] = [await freePort(), await freePort()];
@@ -58,8 +63,18 @@ export async function startServer() {
   const server = {
     base,
     dataDir,
-    proc: spawnServer(http, grpc, dataDir, onLog),
+    proc: spawnServer(http, grpc, dataDir, onLog, auth),
     log: () => log,
+    /** The admin link `costwatch up` printed (auth 'local'), e.g. http://127.0.0.1:P/#token=… */
+    loginUrl: () => log.match(/dashboard (http:\/\/\S+#token=\S+)/)?.[1],
+    /** A token minted by `costwatch token` with the server's local key. */
+    token(role, tenants = []) {
+      const args = ['token', '--role', role, '--data-dir', dataDir, '--subject', `e2e-${role}`];
+      for (const t of tenants) args.push('--tenant', t);
+      const out = spawnSync(BIN, args, { encoding: 'utf8' });
+      if (out.status !== 0) throw new Error(`costwatch token failed: ${out.stderr}`);
+      return out.stdout.trim();
+    },
     /** Starts the server again on the same ports and data dir (after the old process is gone). */
     async restart() {
       const old = server.proc;
@@ -69,7 +84,7 @@ export async function startServer() {
       }
       // The ports may take a moment to be free again; retry the spawn a few times.
       for (let attempt = 0; attempt < 5; attempt++) {
-        server.proc = spawnServer(http, grpc, dataDir, onLog);
+        server.proc = spawnServer(http, grpc, dataDir, onLog, auth);
         if (await waitHealthy(base, server.proc)) return;
         if (server.proc.exitCode === null) server.proc.kill('SIGKILL');
         await new Promise((r) => setTimeout(r, 500));
@@ -87,10 +102,10 @@ export async function startServer() {
   throw new Error(`costwatch did not become healthy:\n${log}`);
 }
 
-export async function gql(base, query, variables = {}) {
+export async function gql(base, query, variables = {}, token) {
   const res = await fetch(`${base}/graphql`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
     body: JSON.stringify({ query, variables }),
   });
   const body = await res.json();
@@ -98,10 +113,10 @@ export async function gql(base, query, variables = {}) {
   return body.data;
 }
 
-export async function ingest(base, events) {
+export async function ingest(base, events, token) {
   const res = await fetch(`${base}/v1/events`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
     body: JSON.stringify(events),
   });
   if (res.status !== 202) throw new Error(`ingest answered ${res.status}: ${await res.text()}`);
