@@ -37,6 +37,10 @@ fn principal(role: &str, tenants: &[&str]) -> Principal {
 }
 
 fn app() -> axum::Router {
+    app_with(Auditor::default())
+}
+
+fn app_with(audit: Auditor) -> axum::Router {
     let store = FakeStore::default();
     store.add(fact("acme", "2026-03-02T10:00:00Z", "1.5"));
     store.add(fact("globex", "2026-03-02T10:00:00Z", "777"));
@@ -50,7 +54,7 @@ fn app() -> axum::Router {
             ("acme-viewer", principal("tenant-viewer", &["acme"])),
             ("acme-ingest", principal("ingest", &["acme"])),
         ]))),
-        audit: Auditor::default(),
+        audit,
     };
     costwatch_gateway::router(state)
 }
@@ -292,4 +296,54 @@ fn the_policy_table_covers_exactly_the_schema() {
         "only {} root fields parsed",
         fields.len()
     );
+}
+
+/// Refusals and changes land in the audit log, which only admins can read over GraphQL.
+#[tokio::test]
+async fn refusals_are_audited_and_the_log_is_for_admins_only() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = costwatch_embedded::SqliteAuditStore::open(&dir.path().join("audit.sqlite"))
+        .expect("audit store");
+    let app = app_with(Auditor(Some(Arc::new(store))));
+    let (_, v) = post(
+        &app,
+        "acme-viewer",
+        "{ costSummary(tenant: \"globex\") { events } }",
+    )
+    .await;
+    assert_eq!(codes(&v), vec!["FORBIDDEN"], "{v}");
+    for token in ["finance", "acme-admin", "acme-viewer"] {
+        let (_, v) = post(&app, token, "{ auditLog { seq } }").await;
+        assert_eq!(codes(&v), vec!["FORBIDDEN"], "{token}: {v}");
+    }
+    let (_, v) = post(
+        &app,
+        "admin",
+        "{ auditLog(limit: 50) { seq actor tenant action outcome reason hash prevHash } auditHead }",
+    )
+    .await;
+    let records = v["data"]["auditLog"].as_array().expect("records").clone();
+    let denied = records
+        .iter()
+        .find(|r| r["actor"] == "tenant-viewer-user" && r["action"] == "costSummary")
+        .unwrap_or_else(|| panic!("no record of the refusal: {v}"));
+    assert_eq!(denied["outcome"], "denied");
+    assert_eq!(denied["tenant"], "globex");
+    assert!(
+        denied["reason"].as_str().unwrap_or("").contains("globex"),
+        "{denied}"
+    );
+    // The three refused auditLog reads are recorded too, and the head is the last record.
+    assert_eq!(records.len(), 4, "{v}");
+    let last = records.last().expect("last");
+    assert_eq!(
+        v["data"]["auditHead"],
+        json!(format!(
+            "{}:{}",
+            last["seq"],
+            last["hash"].as_str().unwrap_or("")
+        )),
+    );
+    let (_, v) = post(&app, "admin", "{ auditLog(limit: 0) { seq } }").await;
+    assert_eq!(v["errors"][0]["extensions"]["field"], "limit", "{v}");
 }

@@ -1,6 +1,7 @@
 //! The GraphQL schema: queries over the cost store and live cost updates.
 
 mod annotation_root;
+mod audit_root;
 mod anomaly_root;
 mod anomaly_types;
 mod budget_root;
@@ -20,6 +21,7 @@ use async_graphql::{ErrorExtensions, MergedObject, MergedSubscription, Schema, S
 use costwatch_ports::CostUpdates;
 
 pub use annotation_root::{AnnotationGql, AnnotationMutation, AnnotationQuery, Annotations};
+pub use audit_root::{AuditLogQuery, AuditRecordGql};
 pub use anomaly_root::{Anomalies, AnomalyMutation, AnomalyQuery, AnomalySubscription};
 pub use anomaly_types::AnomalyGql;
 pub use budget_root::{AlertSubscription, BudgetMutation, BudgetQuery};
@@ -46,6 +48,7 @@ pub struct QueryRoot(
     ForecastQuery,
     FxQuery,
     AnnotationQuery,
+    AuditLogQuery,
 );
 
 #[derive(MergedObject, Default)]
