@@ -1,9 +1,9 @@
 //! The GraphQL schema: queries over the cost store and live cost updates.
 
 mod annotation_root;
-mod audit_root;
 mod anomaly_root;
 mod anomaly_types;
+mod audit_root;
 mod budget_root;
 mod budget_types;
 mod digest_types;
@@ -21,9 +21,9 @@ use async_graphql::{ErrorExtensions, MergedObject, MergedSubscription, Schema, S
 use costwatch_ports::CostUpdates;
 
 pub use annotation_root::{AnnotationGql, AnnotationMutation, AnnotationQuery, Annotations};
-pub use audit_root::{AuditLogQuery, AuditRecordGql};
 pub use anomaly_root::{Anomalies, AnomalyMutation, AnomalyQuery, AnomalySubscription};
 pub use anomaly_types::AnomalyGql;
+pub use audit_root::{AuditLogQuery, AuditRecordGql};
 pub use budget_root::{AlertSubscription, BudgetMutation, BudgetQuery};
 pub use budget_types::{AlertGql, AlertState, BudgetGql, BudgetInput};
 pub use digest_types::{CostDigest, DigestQuery};
