@@ -91,8 +91,11 @@ test('anomalies are marked on the trends chart, listed with root cause, and mark
   await page.getByTestId('trends-show-forecast').uncheck();
   await until('forecast hidden', async () => (await page.getByTestId('trends-summary').textContent()).endsWith('no forecast'));
 
-  // Anomalies panel: the spike, its root cause, and feedback.
-  await page.getByRole('navigation', { name: 'Views' }).getByRole('button', { name: /^Alerts/ }).click();
+  // Overview badge: every open anomaly of the range counted; a click opens the anomalies panel.
+  const badge = page.getByTestId('anomaly-badge');
+  const open = anomalies.filter((a) => !a.feedback?.expected).length;
+  await until(`badge ${open}`, async () => (await badge.getAttribute('data-count')) === String(open));
+  await badge.click();
   await page.getByTestId('anomalies-panel').waitFor();
   const rows = page.getByTestId('anomaly-row');
   await until('anomaly rows', async () => (await rows.count()) === anomalies.length);

@@ -2,6 +2,7 @@ import type { CategoryCost, Money, Trend } from '../../shared/api/types';
 import { ErrorState, Skeleton, Empty, StaleNote } from '../../shared/components/States';
 import { formatMoney, isNegative } from '../../shared/lib/decimal';
 import { useCostStore } from '../../shared/store/costStore';
+import { AnomalyBadge } from './AnomalyBadge';
 
 const ARROW: Record<Trend, string> = { UP: '▲', DOWN: '▼', FLAT: '▬' };
 
@@ -66,6 +67,7 @@ export function CostOverview({ onRetry }: { onRetry: () => void }) {
           >
             {formatMoney(total.amount, total.currency)}
           </div>
+          <AnomalyBadge />
           <div className="muted small exact" data-testid="total-exact">
             exactly {formatMoney(total.amount, total.currency, true)} · {String(summary.events)} events
           </div>
