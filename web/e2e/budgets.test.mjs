@@ -76,5 +76,10 @@ test('create a budget in the form, cross 80 %, acknowledge the live alert', { ti
   const after = (await gql(base, `query($t:String!){alerts(tenant:$t){id state}}`, { t: TENANT })).alerts;
   assert.equal(after.find((a) => a.id === crossing.id).state, 'ACKNOWLEDGED');
   await page.screenshot({ path: path.join(ARTIFACTS, 'alerts.png'), fullPage: true });
+
+  // The overview's budget utilization is the server's exact percent for the budget.
+  await page.getByRole('navigation', { name: 'Views' }).getByRole('button', { name: /^Overview/ }).click();
+  const util = page.getByTestId('budget-utilization-percent');
+  await until('utilization 81.11', async () => (await util.getAttribute('data-percent').catch(() => null)) === budget.percentSpent);
   await page.close();
 });

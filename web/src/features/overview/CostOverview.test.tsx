@@ -25,6 +25,11 @@ const SUMMARY = {
   ],
 };
 
+const BUDGETS = [
+  { id: 'b1', name: 'Web tier', percentSpent: '61.7', status: 'ON_TRACK', spent: m('30.85'), amount: m('50') },
+  { id: 'b2', name: 'Data', percentSpent: '104.2', status: 'EXCEEDED', spent: m('104.2'), amount: m('100') },
+];
+
 function Harness() {
   const { retry } = useCostMonitoring();
   return <CostOverview onRetry={() => retry('summary')} />;
@@ -43,6 +48,7 @@ describe('CostOverview', () => {
       return failSummary ? answer({ errors: [{ message: 'store unavailable' }] }) : answer({ data: { costSummary: SUMMARY } });
     }
     if (query.includes('costBreakdown')) return answer({ data: { costBreakdown: [] } });
+    if (query.includes('budgets(')) return answer({ data: { budgets: BUDGETS } });
     return answer({ data: { costHistory: [] } });
   });
 
@@ -71,7 +77,10 @@ describe('CostOverview', () => {
     );
     expect(screen.getByText('hosting')).toBeInTheDocument();
     expect(screen.getByText('api')).toBeInTheDocument();
-    expect(fetchMock).toHaveBeenCalledTimes(3);
+    // Summary, breakdown, history, and the budgets for the utilization stat.
+    expect(fetchMock).toHaveBeenCalledTimes(4);
+    await waitFor(() => expect(screen.getByTestId('budget-utilization-percent').dataset.percent).toBe('104.2'));
+    expect(screen.getByTestId('budget-utilization').textContent).toContain('Data');
   });
 
   it('shows an error with a Retry button that refetches', async () => {

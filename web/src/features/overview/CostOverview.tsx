@@ -3,6 +3,7 @@ import { ErrorState, Skeleton, Empty, StaleNote } from '../../shared/components/
 import { formatMoney, isNegative } from '../../shared/lib/decimal';
 import { useCostStore } from '../../shared/store/costStore';
 import { AnomalyBadge } from './AnomalyBadge';
+import { BudgetUtilization } from './BudgetUtilization';
 
 const ARROW: Record<Trend, string> = { UP: '▲', DOWN: '▼', FLAT: '▬' };
 
@@ -91,6 +92,7 @@ export function CostOverview({ onRetry }: { onRetry: () => void }) {
           </div>
         </Stat>
         <Stat label="Projected month-end" money={summary.projectedMonthEnd} testId="projected" />
+        <BudgetUtilization />
       </div>
       {summary.categories.length ? (
         <ul className="categories" aria-label="Cost per category">
