@@ -57,8 +57,10 @@ impl Role {
         use Action::*;
         match self {
             Role::Admin => true,
-            Role::Finance => matches!(action, ReadCosts | ManageTenant | Export),
-            Role::TenantAdmin => matches!(action, ReadCosts | ManageTenant | Export),
+            Role::Finance => matches!(action, ReadCosts | ManageTenant | Export | ViewSensitive),
+            Role::TenantAdmin => {
+                matches!(action, ReadCosts | ManageTenant | Export | ViewSensitive)
+            }
             Role::TenantViewer => matches!(action, ReadCosts),
             Role::Ingest => matches!(action, Ingest),
         }
@@ -98,6 +100,8 @@ pub enum Action {
     Ingest,
     /// Platform-wide settings (exchange rates) and the audit log.
     Administer,
+    /// Unmasked account ids and resource ARNs (see `masking`).
+    ViewSensitive,
 }
 
 impl Action {
@@ -108,6 +112,7 @@ impl Action {
             Action::Export => "export",
             Action::Ingest => "ingest",
             Action::Administer => "administer the platform",
+            Action::ViewSensitive => "see account ids and resource ARNs",
         }
     }
 }
@@ -239,6 +244,11 @@ impl Principal {
                 Err(_) => false,
             })
             .collect()
+    }
+
+    /// Whether answers to this principal must be masked (`masking`).
+    pub fn needs_masking(&self) -> bool {
+        !self.role.allows(Action::ViewSensitive)
     }
 
     /// Whether the credential has expired at `now`.

@@ -10,12 +10,13 @@ fn principal(role: Role, tenants: &[&str]) -> Principal {
     Principal::from_claims("user-1", role.as_str(), &tenants, None).unwrap()
 }
 
-const ACTIONS: [Action; 5] = [
+const ACTIONS: [Action; 6] = [
     Action::ReadCosts,
     Action::ManageTenant,
     Action::Export,
     Action::Ingest,
     Action::Administer,
+    Action::ViewSensitive,
 ];
 
 #[test]
@@ -33,10 +34,23 @@ fn the_role_table_is_exactly_the_documented_one() {
     let expected: &[(Role, &[Action])] = &[
         (
             Role::Admin,
-            &[ReadCosts, ManageTenant, Export, Ingest, Administer],
+            &[
+                ReadCosts,
+                ManageTenant,
+                Export,
+                Ingest,
+                Administer,
+                ViewSensitive,
+            ],
         ),
-        (Role::Finance, &[ReadCosts, ManageTenant, Export]),
-        (Role::TenantAdmin, &[ReadCosts, ManageTenant, Export]),
+        (
+            Role::Finance,
+            &[ReadCosts, ManageTenant, Export, ViewSensitive],
+        ),
+        (
+            Role::TenantAdmin,
+            &[ReadCosts, ManageTenant, Export, ViewSensitive],
+        ),
         (Role::TenantViewer, &[ReadCosts]),
         (Role::Ingest, &[Ingest]),
     ];

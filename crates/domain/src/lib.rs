@@ -10,6 +10,7 @@ pub mod audit;
 pub mod budget;
 pub mod event;
 pub mod fx;
+pub mod masking;
 pub mod money;
 pub mod pricing;
 pub mod query;

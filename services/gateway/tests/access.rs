@@ -347,3 +347,40 @@ async fn refusals_are_audited_and_the_log_is_for_admins_only() {
     let (_, v) = post(&app, "admin", "{ auditLog(limit: 0) { seq } }").await;
     assert_eq!(v["errors"][0]["extensions"]["field"], "limit", "{v}");
 }
+
+/// Tenant-viewers get resource ARNs masked in every answer; roles with the right see them.
+#[tokio::test]
+async fn arns_are_masked_for_viewers_only() {
+    let store = FakeStore::default();
+    store.add(Fact {
+        service: "arn:aws:lambda:us-east-1:123456789012:function:orders",
+        ..fact("acme", "2026-03-02T10:00:00Z", "3")
+    });
+    let mut state = state(&store, &FakeUpdates::default());
+    state.auth = GatewayAuth {
+        authenticator: Arc::new(TableAuth(HashMap::from([
+            ("acme-admin", principal("tenant-admin", &["acme"])),
+            ("acme-viewer", principal("tenant-viewer", &["acme"])),
+        ]))),
+        audit: Auditor::default(),
+    };
+    let app = costwatch_gateway::router(state);
+    let q = "{ costBreakdown(tenant: \"acme\", range: {from: \"2026-03-01T00:00:00Z\", to: \"2026-03-03T00:00:00Z\"}, groupBy: [SERVICE]) { keys amount { amount } } }";
+    let (_, v) = post(&app, "acme-viewer", q).await;
+    assert_eq!(
+        v["data"]["costBreakdown"][0]["keys"][0],
+        "arn:aws:lambda:us-east-1:********9012:function:**ders",
+        "{v}"
+    );
+    assert_eq!(
+        v["data"]["costBreakdown"][0]["amount"]["amount"], "3",
+        "{v}"
+    );
+    assert!(!v.to_string().contains("123456789012"), "{v}");
+    let (_, v) = post(&app, "acme-admin", q).await;
+    assert_eq!(
+        v["data"]["costBreakdown"][0]["keys"][0],
+        "arn:aws:lambda:us-east-1:123456789012:function:orders",
+        "{v}"
+    );
+}

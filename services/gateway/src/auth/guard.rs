@@ -239,13 +239,43 @@ impl Extension for Guard {
         Ok(doc)
     }
 
+    /// Pushes are masked like answers (a tenant-viewer's cost updates name resources too).
+    fn subscribe<'s>(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        stream: futures::stream::BoxStream<'s, async_graphql::Response>,
+        next: async_graphql::extensions::NextSubscribe<'_>,
+    ) -> futures::stream::BoxStream<'s, async_graphql::Response> {
+        let stream = next.run(ctx, stream);
+        if ctx
+            .data_opt::<Principal>()
+            .is_some_and(Principal::needs_masking)
+        {
+            use futures::StreamExt;
+            stream
+                .map(|mut r| {
+                    super::masking::mask_response(&mut r);
+                    r
+                })
+                .boxed()
+        } else {
+            stream
+        }
+    }
+
     async fn execute(
         &self,
         ctx: &ExtensionContext<'_>,
         operation_name: Option<&str>,
         next: NextExecute<'_>,
     ) -> async_graphql::Response {
-        let response = next.run(ctx, operation_name).await;
+        let mut response = next.run(ctx, operation_name).await;
+        if ctx
+            .data_opt::<Principal>()
+            .is_some_and(Principal::needs_masking)
+        {
+            super::masking::mask_response(&mut response);
+        }
         let mutations = self.mutations.lock().map(|m| m.clone()).unwrap_or_default();
         let Some(principal) = ctx.data_opt::<Principal>() else {
             return response;

@@ -9,6 +9,7 @@
 //! Every refusal and every mutation is written to the audit log ([`Auditor`]).
 
 pub mod guard;
+pub mod masking;
 pub mod policy;
 pub mod ws;
 
