@@ -11,19 +11,28 @@ use serde_json::Value;
 
 use crate::PollError;
 
-/// A bearer token. `Debug` and `Display` print `[redacted]`.
+/// A credential (bearer token, client secret) that never prints: `Debug` shows `[redacted]`.
+/// The one wrapper for every secret the pollers hold.
 #[derive(Clone)]
-pub struct Token(String);
+pub struct Secret(String);
 
-impl Token {
-    pub fn new(token: impl Into<String>) -> Token {
-        Token(token.into())
+/// A bearer token.
+pub type Token = Secret;
+
+impl Secret {
+    pub fn new(secret: impl Into<String>) -> Secret {
+        Secret(secret.into())
+    }
+
+    /// The value, for the one place that sends it.
+    pub(crate) fn expose(&self) -> &str {
+        &self.0
     }
 }
 
-impl fmt::Debug for Token {
+impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Token([redacted])")
+        f.write_str("[redacted]")
     }
 }
 
@@ -317,7 +326,7 @@ mod tests {
                 .map(String::from),
             Some("http://127.0.0.1:9/prefix/v2/x?page=2".to_string())
         );
-        assert_eq!(format!("{:?}", Token::new("tok")), "Token([redacted])");
+        assert_eq!(format!("{:?}", Token::new("tok")), "[redacted]");
         assert!(!format!("{c:?}").contains("\"tok\""));
         Ok(())
     }

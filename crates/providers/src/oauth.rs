@@ -7,8 +7,6 @@
 //! so one token is fetched per poll rather than cached and refreshed. The secret is never logged
 //! nor put into an error: errors carry the endpoint's `error`/`error_description` only.
 
-use std::fmt;
-
 use reqwest::Url;
 use serde::Deserialize;
 
@@ -20,21 +18,7 @@ pub const AZURE_LOGIN: &str = "https://login.microsoftonline.com";
 /// The scope that grants Azure Resource Manager (Cost Management included).
 pub const AZURE_SCOPE: &str = "https://management.azure.com/.default";
 
-/// A client secret. `Debug` prints `[redacted]`.
-#[derive(Clone)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(s: impl Into<String>) -> Secret {
-        Secret(s.into())
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret([redacted])")
-    }
-}
+pub use crate::http::Secret;
 
 /// What the grant needs.
 #[derive(Debug, Clone)]
@@ -94,7 +78,7 @@ pub async fn fetch_token(
         [
             ("grant_type", "client_credentials"),
             ("client_id", creds.client_id.as_str()),
-            ("client_secret", creds.client_secret.0.as_str()),
+            ("client_secret", creds.client_secret.expose()),
             ("scope", creds.scope.as_str()),
         ],
     )
@@ -139,7 +123,7 @@ pub async fn fetch_token(
             provider,
             what,
             status: status.as_u16(),
-            message: message.replace(&creds.client_secret.0, "[redacted]"),
+            message: message.replace(creds.client_secret.expose(), "[redacted]"),
         });
     }
     let answer: TokenAnswer = serde_json::from_slice(&body).map_err(|e| PollError::Response {

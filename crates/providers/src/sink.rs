@@ -8,6 +8,8 @@ use std::time::Duration;
 use serde_json::Value;
 
 const SEND_ATTEMPTS: u32 = 5;
+/// Rate-limit waits per batch before a 429 is reported like any other refusal.
+const MAX_THROTTLED_WAITS: u32 = 120;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SinkError {
@@ -107,12 +109,27 @@ enum Posted {
     Refused(Value),
 }
 
-/// Posts with retries on transport errors and 503 (ids make a retried batch count once).
+/// Posts with retries on transport errors and 503 (ids make a retried batch count once). A 429
+/// (the server's per-caller rate limit) waits its `Retry-After` and does not use up an attempt:
+/// a large import is paced by the server rather than failed by it.
 async fn post(client: &reqwest::Client, url: &str, events: &[Value]) -> Result<Posted, String> {
     let mut delay = Duration::from_millis(250);
     let mut last = String::new();
-    for _ in 0..SEND_ATTEMPTS {
+    let mut attempts = 0;
+    let mut throttled = 0;
+    while attempts < SEND_ATTEMPTS {
         match client.post(url).json(events).send().await {
+            Ok(resp) if resp.status().as_u16() == 429 && throttled < MAX_THROTTLED_WAITS => {
+                throttled += 1;
+                let secs = resp
+                    .headers()
+                    .get("retry-after")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.trim().parse::<u64>().ok())
+                    .unwrap_or(1);
+                tokio::time::sleep(Duration::from_secs(secs.clamp(1, 60))).await;
+                continue;
+            }
             Ok(resp) => {
                 let status = resp.status();
                 let body: Value = resp.json().await.unwrap_or(Value::Null);
@@ -134,6 +151,7 @@ async fn post(client: &reqwest::Client, url: &str, events: &[Value]) -> Result<P
             }
             Err(e) => last = format!("cannot reach {url}: {e}"),
         }
+        attempts += 1;
         tokio::time::sleep(delay).await;
         delay *= 2;
     }
