@@ -180,7 +180,7 @@ pub async fn start(role: Role, cfg: DistributedConfig) -> anyhow::Result<Service
             );
             let app =
                 serve::health_router().merge(costwatch_collector::http::router(ingestor.clone()));
-            serve::spawn_http(&mut tasks, http, app, &shutdown);
+            serve::spawn_http(&mut tasks, http, app, &cfg.hardening(), &shutdown);
             crate::poll::schedule::spawn_all(
                 &cfg.pollers,
                 &ingestor,
@@ -219,9 +219,10 @@ pub async fn start(role: Role, cfg: DistributedConfig) -> anyhow::Result<Service
             )
         }
         Role::Gateway => {
+            // Bad auth settings are named before any connection is attempted.
+            let auth = cfg.auth_setup()?;
             let (store, updates) = (store(&cfg).await?, updates(&cfg).await?);
             let alerting = alerting::for_gateway(&cfg, store.clone(), updates.clone()).await?;
-            let auth = cfg.auth_setup()?;
             let anomalies = anomalies::for_gateway(&cfg).await?;
             let gateway = costwatch_gateway::router_with_anomalies(
                 costwatch_gateway::GatewayState {
@@ -250,7 +251,7 @@ pub async fn start(role: Role, cfg: DistributedConfig) -> anyhow::Result<Service
             let app = serve::health_router()
                 .merge(gateway)
                 .fallback_service(crate::web::service(&cfg.web_dir));
-            serve::spawn_http(&mut tasks, http, app, &shutdown);
+            serve::spawn_http(&mut tasks, http, app, &cfg.hardening(), &shutdown);
             description
         }
         Role::Notifier => {
