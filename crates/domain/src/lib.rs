@@ -6,6 +6,7 @@
 pub mod access;
 pub mod alerting;
 pub mod annotation;
+pub mod api_key;
 pub mod audit;
 pub mod budget;
 pub mod event;

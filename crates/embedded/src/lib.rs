@@ -5,6 +5,7 @@
 mod alerts;
 mod annotations;
 mod anomalies;
+mod api_keys;
 mod audit;
 mod db;
 mod fx;
@@ -15,6 +16,7 @@ mod updates;
 pub use alerts::{BroadcastAlerts, SqliteAlertStore};
 pub use annotations::SqliteAnnotations;
 pub use anomalies::SqliteAnomalyStore;
+pub use api_keys::SqliteApiKeys;
 pub use audit::SqliteAuditStore;
 pub use fx::SqliteFxRates;
 pub use log::SqliteLog;

@@ -139,6 +139,28 @@ pub fn revocation_file(data_dir: &Path) -> PathBuf {
     data_dir.join("auth").join("revoked.txt")
 }
 
+/// Where `costwatch up` and `costwatch api-key` keep API keys (hashes only).
+pub fn api_keys_file(data_dir: &Path) -> PathBuf {
+    data_dir.join("api_keys.sqlite")
+}
+
+/// `costwatch up` in `local` and `oidc` mode: API keys (`cwk_…`) from
+/// `<data-dir>/api_keys.sqlite` are accepted next to tokens. Not with auth off (everyone is
+/// admin anyway), and not in distributed mode, where no shared key store exists yet.
+pub fn with_api_keys(
+    settings: &AuthSettings,
+    data_dir: &Path,
+    tokens: Arc<dyn Authenticator>,
+) -> anyhow::Result<Arc<dyn Authenticator>> {
+    if settings.mode == AuthMode::None {
+        return Ok(tokens);
+    }
+    let store = costwatch_embedded::SqliteApiKeys::open(&api_keys_file(data_dir))
+        .context("auth: API key store")?;
+    let keys = costwatch_auth::ApiKeyAuthenticator::new(Arc::new(store));
+    Ok(Arc::new(costwatch_auth::Chain::new(Arc::new(keys), tokens)))
+}
+
 pub fn setup(settings: &AuthSettings, data_dir: &Path) -> anyhow::Result<AuthSetup> {
     match settings.mode {
         AuthMode::None => {

@@ -8,6 +8,7 @@ use costwatch::distributed::{self, DistributedConfig, Role};
 use costwatch::{Platform, UpConfig, poll};
 use figment::providers::Serialized;
 
+mod api_keys;
 mod audit;
 mod fx;
 mod import;
@@ -41,6 +42,9 @@ enum Command {
     /// Audit log: verify its hash chain, list records.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// API keys for collectors and scripts: create (shown once), list, revoke.
+    #[command(subcommand, name = "api-key")]
+    ApiKey(api_keys::ApiKeyCommand),
     /// Mint a token signed by the local key (for scripts, collectors and tests), or revoke one.
     Token(costwatch::auth::TokenArgs),
     /// Distributed mode: the collector service (ingest over HTTP and gRPC → Kafka).
@@ -282,6 +286,7 @@ async fn main() -> ExitCode {
         Command::Fx(command) => fx::run(command).await,
         Command::Audit(command) => audit::run(command).await,
         Command::Token(args) => costwatch::auth::token_command(args),
+        Command::ApiKey(command) => api_keys::run(command).await,
         Command::Migrate(args) => migrate(args).await,
         Command::Collector(args) => run_service(Role::Collector, args).await,
         Command::Aggregator(args) => run_service(Role::Aggregator, args).await,
