@@ -61,6 +61,8 @@ async fn main() {
         demo: false,
         // The pipeline's latency, not token checks (those are per request, not per event).
         auth: costwatch::auth::AuthSettings::disabled(),
+        // A load generator from one address, not a person: no per-caller rate limit.
+        rate_limit_per_minute: 0,
         ..UpConfig::default()
     };
     let platform = Platform::start(cfg).await.expect("start");

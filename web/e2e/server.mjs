@@ -25,7 +25,9 @@ function freePort() {
 
 function spawnServer(http, grpc, dataDir, onLog, auth) {
   const proc = spawn(BIN, ['up', '--no-demo', '--auth', auth, '--http', `127.0.0.1:${http}`, '--grpc', `127.0.0.1:${grpc}`, '--data-dir', dataDir], {
-    env: { ...process.env, COSTWATCH_WEB_DIR: WEB_DIST },
+    // The limiter stays on at 10× the default: the suites poll the server from the same
+    // address as the browser, and a test must not fail on a 429 of its own polling.
+    env: { ...process.env, COSTWATCH_WEB_DIR: WEB_DIST, COSTWATCH_RATE_LIMIT_PER_MINUTE: '6000' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   proc.stdout.on('data', onLog);

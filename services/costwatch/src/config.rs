@@ -54,6 +54,13 @@ pub struct UpConfig {
     pub pollers: Vec<crate::poll::schedule::ScheduledPoll>,
     /// Who may call (`[auth]`: mode local | oidc | none; see `crate::auth`).
     pub auth: crate::auth::AuthSettings,
+    /// Requests per minute per caller (per token or API key; per address without one) on the
+    /// HTTP listener; 0 turns the limit off. `/healthz` is never limited.
+    pub rate_limit_per_minute: u32,
+    /// Requests a caller may make at once before the per-minute rate applies.
+    pub rate_limit_burst: u32,
+    /// Seconds an HTTP request may take to answer (WebSocket sessions are not bounded).
+    pub request_timeout_secs: u64,
 }
 
 impl Default for UpConfig {
@@ -77,6 +84,9 @@ impl Default for UpConfig {
             import_scan_secs: 30,
             pollers: Vec::new(),
             auth: crate::auth::AuthSettings::default(),
+            rate_limit_per_minute: 600,
+            rate_limit_burst: 120,
+            request_timeout_secs: 30,
         }
     }
 }
@@ -131,6 +141,11 @@ impl UpConfig {
         if self.import_scan_secs == 0 {
             problems.push("import_scan_secs: must be at least 1".into());
         }
+        problems.extend(crate::serve::hardening_problems(
+            self.rate_limit_per_minute,
+            self.rate_limit_burst,
+            self.request_timeout_secs,
+        ));
         if let Some(dir) = &self.import_dir
             && !dir.is_dir()
         {
@@ -159,6 +174,15 @@ impl UpConfig {
         } else {
             Err(problems)
         }
+    }
+
+    /// Rate limit, timeout and headers of the HTTP listener.
+    pub fn hardening(&self) -> costwatch_gateway::hardening::HardeningConfig {
+        crate::serve::hardening(
+            self.rate_limit_per_minute,
+            self.rate_limit_burst,
+            self.request_timeout_secs,
+        )
     }
 }
 
@@ -196,6 +220,27 @@ mod tests {
         assert_eq!(problems.len(), 2, "{problems:?}");
         assert!(problems[0].starts_with("import_scan_secs"));
         assert!(problems[1].starts_with("import_dir"));
+    }
+
+    #[test]
+    fn hardening_keys_are_checked_by_name() {
+        let c = UpConfig {
+            rate_limit_burst: 0,
+            request_timeout_secs: 0,
+            ..UpConfig::default()
+        };
+        let problems = c.validate().unwrap_err();
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(problems[0].starts_with("rate_limit_burst"));
+        assert!(problems[1].starts_with("request_timeout_secs"));
+        // 0 per minute turns the limit off, whatever the burst.
+        let off = UpConfig {
+            rate_limit_per_minute: 0,
+            rate_limit_burst: 0,
+            ..UpConfig::default()
+        };
+        assert!(off.validate().is_ok());
+        assert!(off.hardening().rate_limits.is_none());
     }
 
     #[test]

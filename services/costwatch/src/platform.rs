@@ -74,11 +74,13 @@ impl Platform {
         );
         let updates: Arc<dyn CostUpdates> = Arc::new(BroadcastUpdates::default());
         let auth = crate::auth::setup(&cfg.auth, &cfg.data_dir)?;
+        let authenticator =
+            crate::auth::with_api_keys(&cfg.auth, &cfg.data_dir, auth.authenticator.clone())?;
         let audit: Arc<dyn costwatch_ports::AuditStore> = Arc::new(
             costwatch_embedded::SqliteAuditStore::open(&cfg.data_dir.join("audit.sqlite"))?,
         );
         let gate = costwatch_gateway::auth::GatewayAuth {
-            authenticator: auth.authenticator.clone(),
+            authenticator: authenticator.clone(),
             audit: costwatch_gateway::auth::Auditor(Some(audit)),
         };
 
@@ -103,9 +105,8 @@ impl Platform {
             max_body_bytes: cfg.max_body_bytes,
             max_batch_events: cfg.max_batch_events,
         };
-        let ingestor = Arc::new(
-            Ingestor::new(log.clone(), card, limits).with_authenticator(auth.authenticator),
-        );
+        let ingestor =
+            Arc::new(Ingestor::new(log.clone(), card, limits).with_authenticator(authenticator));
         if let Some(dir) = cfg.import_dir.clone() {
             let every = Duration::from_secs(cfg.import_scan_secs);
             let watch =
@@ -154,7 +155,7 @@ impl Platform {
             .merge(costwatch_collector::http::router(ingestor.clone()))
             .merge(gateway)
             .fallback_service(crate::web::service(&cfg.web_dir));
-        crate::serve::spawn_http(&mut tasks, http, app, &shutdown);
+        crate::serve::spawn_http(&mut tasks, http, app, &cfg.hardening(), &shutdown);
         crate::serve::spawn_grpc_ingest(
             &mut tasks,
             grpc,

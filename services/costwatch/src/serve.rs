@@ -1,11 +1,13 @@
 //! Listener wiring shared by `costwatch up` and the distributed service processes.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use axum::Router;
 use axum::routing::get;
 use costwatch_collector::Ingestor;
+use costwatch_gateway::hardening::{HardeningConfig, RateLimits};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
@@ -18,15 +20,48 @@ pub fn health_router() -> Router {
     )
 }
 
-/// Serves `app` on `listener` until `shutdown` turns true (in-flight requests finish).
+/// The `rate_limit_per_minute`, `rate_limit_burst` and `request_timeout_secs` settings (the same
+/// keys in `costwatch up` and distributed mode) as the gateway's hardening takes them.
+pub fn hardening(per_minute: u32, burst: u32, timeout_secs: u64) -> HardeningConfig {
+    HardeningConfig {
+        rate_limits: (per_minute > 0).then_some(RateLimits {
+            requests_per_minute: per_minute,
+            burst,
+        }),
+        request_timeout: Duration::from_secs(timeout_secs),
+        // Costwatch serves plain HTTP; TLS ends in front of it when used.
+        tls: false,
+    }
+}
+
+/// Problems of those settings, each naming its key.
+pub fn hardening_problems(per_minute: u32, burst: u32, timeout_secs: u64) -> Vec<String> {
+    let mut problems = Vec::new();
+    if per_minute > 0 && burst == 0 {
+        problems.push(
+            "rate_limit_burst: must be at least 1 (or set rate_limit_per_minute = 0 to turn the limit off)"
+                .to_string(),
+        );
+    }
+    if !(1..=3600).contains(&timeout_secs) {
+        problems.push("request_timeout_secs: must be between 1 and 3600".to_string());
+    }
+    problems
+}
+
+/// Serves `app` on `listener` until `shutdown` turns true (in-flight requests finish). Every
+/// HTTP listener is built here, so every one gets the rate limit, timeout and security headers.
 pub fn spawn_http(
     tasks: &mut JoinSet<()>,
     listener: TcpListener,
     app: Router,
+    hardening: &HardeningConfig,
     shutdown: &watch::Sender<bool>,
 ) {
     let mut stop = shutdown.subscribe();
-    let app = app.layer(tower_http::trace::TraceLayer::new_for_http());
+    // Tracing outermost, so refused (429) and timed-out (408) requests are traced too.
+    let app = costwatch_gateway::hardening::harden(app, hardening)
+        .layer(tower_http::trace::TraceLayer::new_for_http());
     tasks.spawn(async move {
         // The peer address feeds the audit log's `source`.
         let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();

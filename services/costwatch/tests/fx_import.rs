@@ -53,6 +53,8 @@ async fn ecb_rates_are_imported_by_the_cli_and_broken_files_refused() {
         data_dir: dir.path().join("data"),
         demo: false,
         auth: costwatch::auth::AuthSettings::disabled(),
+        // These suites poll in tight loops; the limiter has its own tests.
+        rate_limit_per_minute: 0,
         ..UpConfig::default()
     };
     let platform = Platform::start(cfg).await.expect("platform starts");

@@ -29,6 +29,8 @@ async fn start() -> App {
         data_dir: dir.path().to_path_buf(),
         demo: false,
         auth: costwatch::auth::AuthSettings::disabled(),
+        // These suites poll in tight loops; the limiter has its own tests.
+        rate_limit_per_minute: 0,
         ..UpConfig::default()
     };
     let platform = Platform::start(cfg).await.expect("platform starts");

@@ -35,6 +35,8 @@ async fn start() -> App {
         import_dir: Some(import_dir.clone()),
         import_scan_secs: 1,
         auth: costwatch::auth::AuthSettings::disabled(),
+        // These suites poll in tight loops; the limiter has its own tests.
+        rate_limit_per_minute: 0,
         ..UpConfig::default()
     };
     let platform = Platform::start(cfg).await.expect("platform starts");

@@ -144,6 +144,8 @@ async fn digitalocean_invoices_are_polled_once_into_the_platform() {
         data_dir: dir.path().join("data"),
         demo: false,
         auth: costwatch::auth::AuthSettings::disabled(),
+        // These suites poll in tight loops; the limiter has its own tests.
+        rate_limit_per_minute: 0,
         ..UpConfig::default()
     };
     let platform = Platform::start(cfg).await.expect("platform starts");
@@ -255,6 +257,8 @@ async fn aws_cost_explorer_is_polled_once_into_the_platform() {
         data_dir: dir.path().join("data"),
         demo: false,
         auth: costwatch::auth::AuthSettings::disabled(),
+        // These suites poll in tight loops; the limiter has its own tests.
+        rate_limit_per_minute: 0,
         ..UpConfig::default()
     };
     let platform = Platform::start(cfg).await.expect("platform starts");
@@ -333,6 +337,8 @@ async fn the_platform_polls_on_a_schedule_once_per_charge() {
         demo: false,
         pollers: vec![entry.clone()],
         auth: costwatch::auth::AuthSettings::disabled(),
+        // These suites poll in tight loops; the limiter has its own tests.
+        rate_limit_per_minute: 0,
         ..UpConfig::default()
     };
     // A poller that cannot authenticate is a configuration problem named before start.
@@ -437,6 +443,8 @@ async fn an_azure_service_principal_logs_in_and_polls() {
         data_dir: dir.path().join("data"),
         demo: false,
         auth: costwatch::auth::AuthSettings::disabled(),
+        // These suites poll in tight loops; the limiter has its own tests.
+        rate_limit_per_minute: 0,
         ..UpConfig::default()
     };
     let platform = Platform::start(cfg).await.expect("platform starts");

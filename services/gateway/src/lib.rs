@@ -7,6 +7,7 @@ pub mod auth;
 pub mod fx_rates;
 pub mod graphql;
 pub mod grpc;
+pub mod hardening;
 pub mod openapi;
 mod openapi_budgets;
 pub mod queries;

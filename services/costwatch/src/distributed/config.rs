@@ -72,6 +72,13 @@ pub struct DistributedConfig {
     /// The claims holding the Costwatch role and tenant list.
     pub auth_role_claim: String,
     pub auth_tenants_claim: String,
+    /// Requests per minute per caller on the gateway and collector HTTP listeners (per token or
+    /// API key; per address without one); 0 turns the limit off.
+    pub rate_limit_per_minute: u32,
+    /// Requests a caller may make at once before the per-minute rate applies.
+    pub rate_limit_burst: u32,
+    /// Seconds an HTTP request may take to answer (WebSocket sessions are not bounded).
+    pub request_timeout_secs: u64,
 }
 
 impl Default for DistributedConfig {
@@ -109,6 +116,9 @@ impl Default for DistributedConfig {
             auth_jwks_url: None,
             auth_role_claim: "role".into(),
             auth_tenants_claim: "tenants".into(),
+            rate_limit_per_minute: 600,
+            rate_limit_burst: 120,
+            request_timeout_secs: 30,
         }
     }
 }
@@ -214,7 +224,10 @@ impl DistributedConfig {
         self.auth_settings()
             .problems(&listeners)
             .into_iter()
-            .map(|p| p.replace("auth.", "auth_"))
+            .map(|p| {
+                p.replace("auth.", "auth_")
+                    .replace(" (or auth_jwks_file)", "")
+            })
             .collect()
     }
 
@@ -225,6 +238,15 @@ impl DistributedConfig {
             anyhow::bail!("invalid configuration:\n  {}", problems.join("\n  "));
         }
         crate::auth::setup(&self.auth_settings(), &self.data_dir)
+    }
+
+    /// Rate limit, timeout and headers of the HTTP listeners.
+    pub fn hardening(&self) -> costwatch_gateway::hardening::HardeningConfig {
+        crate::serve::hardening(
+            self.rate_limit_per_minute,
+            self.rate_limit_burst,
+            self.request_timeout_secs,
+        )
     }
 
     /// Every problem at once, each naming the setting.
@@ -294,6 +316,11 @@ impl DistributedConfig {
         for (i, poll) in self.pollers.iter().enumerate() {
             problems.extend(poll.problems(i));
         }
+        problems.extend(crate::serve::hardening_problems(
+            self.rate_limit_per_minute,
+            self.rate_limit_burst,
+            self.request_timeout_secs,
+        ));
         if problems.is_empty() {
             Ok(())
         } else {

@@ -69,6 +69,8 @@ impl Stack {
                 ("COSTWATCH_ALERT_SWEEP_SECS".into(), "3600".into()),
                 // Loopback listeners; auth is covered by the embedded suites (tests/auth.rs).
                 ("COSTWATCH_AUTH_MODE".into(), "none".into()),
+                // Benchmarks and polling loops send far more than a person would, from one address.
+                ("COSTWATCH_RATE_LIMIT_PER_MINUTE".into(), "0".into()),
                 (
                     "COSTWATCH_COLLECTOR_HTTP".into(),
                     format!("127.0.0.1:{collector_http}"),

@@ -28,6 +28,8 @@ impl Embedded {
             data_dir: dir.path().join("data"),
             demo: false,
             auth: costwatch::auth::AuthSettings::disabled(),
+            // These suites poll in tight loops; the limiter has its own tests.
+            rate_limit_per_minute: 0,
             ..UpConfig::default()
         };
         adjust(&mut cfg, dir.path());
