@@ -235,6 +235,31 @@ impl Principal {
         }
     }
 
+    /// [`Principal::authorize`] for a tenant-scoped request, with the tenant as the caller
+    /// wrote it (unparsed, possibly missing). A principal confined to named tenants is refused a
+    /// malformed or missing tenant; one spanning every tenant is checked on its role only, so
+    /// the handler can name the bad input.
+    pub fn authorize_requested(
+        &self,
+        action: Action,
+        requested: Option<&str>,
+    ) -> Result<(), Denied> {
+        let tenant = requested.map(TenantId::parse);
+        match tenant {
+            Some(Ok(t)) => self.authorize(action, Some(&t)),
+            _ if self.tenants.contains_all() => self.authorize(action, None),
+            Some(Err(_)) => Err(Denied {
+                reason: format!(
+                    "not authorized for tenant {:?}",
+                    requested.unwrap_or_default()
+                ),
+            }),
+            None => Err(Denied {
+                reason: "tenant must be given".into(),
+            }),
+        }
+    }
+
     /// Keeps the tenants this principal may see, in order.
     pub fn visible_tenants<T: AsRef<str>>(&self, tenants: Vec<T>) -> Vec<T> {
         tenants

@@ -120,6 +120,37 @@ fn claims_are_validated_naming_the_field() {
 }
 
 #[test]
+fn requested_tenants_are_parsed_or_refused_by_scope() {
+    let viewer = principal(Role::TenantViewer, &["acme"]);
+    assert!(
+        viewer
+            .authorize_requested(Action::ReadCosts, Some("acme"))
+            .is_ok()
+    );
+    let denied = viewer
+        .authorize_requested(Action::ReadCosts, Some("bad tenant"))
+        .unwrap_err();
+    assert_eq!(denied.reason, "not authorized for tenant \"bad tenant\"");
+    let denied = viewer
+        .authorize_requested(Action::ReadCosts, None)
+        .unwrap_err();
+    assert_eq!(denied.reason, "tenant must be given");
+    // Spanning every tenant: only the role is checked; the handler names the bad input.
+    let finance = principal(Role::Finance, &[]);
+    assert!(
+        finance
+            .authorize_requested(Action::ReadCosts, Some("bad tenant"))
+            .is_ok()
+    );
+    assert!(finance.authorize_requested(Action::ReadCosts, None).is_ok());
+    assert!(
+        finance
+            .authorize_requested(Action::Administer, None)
+            .is_err()
+    );
+}
+
+#[test]
 fn visible_tenants_filters_in_order() {
     let viewer = principal(Role::TenantViewer, &["beta", "acme"]);
     let seen = viewer.visible_tenants(vec!["acme", "beta", "gamma", "not valid!"]);

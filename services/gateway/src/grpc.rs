@@ -87,35 +87,14 @@ impl BudgetGrpc {
         let principal = match self.auth.principal(header).await {
             Ok(p) => p,
             Err(e) => {
-                let anonymous = Principal {
-                    subject: "anonymous".into(),
-                    ..Principal::local_admin()
-                };
                 self.auth
                     .audit
-                    .record(
-                        &anonymous,
-                        None,
-                        method,
-                        source,
-                        Outcome::Denied {
-                            reason: e.to_string(),
-                        },
-                    )
+                    .refused_credential(method, method, source, &e)
                     .await;
                 return Err(Status::unauthenticated(e.to_string()));
             }
         };
-        let scoped = costwatch_domain::TenantId::parse(tenant).ok();
-        let decision = match &scoped {
-            Some(t) => principal.authorize(action, Some(t)),
-            // A malformed tenant is refused by the method itself (naming the field), unless the
-            // caller is confined to named tenants.
-            None if principal.tenants.contains_all() => principal.authorize(action, None),
-            None => Err(costwatch_domain::access::Denied {
-                reason: format!("not authorized for tenant {tenant:?}"),
-            }),
-        };
+        let decision = principal.authorize_requested(action, Some(tenant));
         if let Err(denied) = decision {
             self.auth
                 .audit

@@ -13,7 +13,6 @@ use async_graphql::extensions::{
 };
 use async_graphql::parser::types::{ExecutableDocument, OperationType, Selection, SelectionSet};
 use async_graphql::{ServerError, ServerResult, Value, Variables};
-use costwatch_domain::TenantId;
 use costwatch_domain::access::Principal;
 use costwatch_domain::audit::Outcome;
 
@@ -175,22 +174,16 @@ pub(crate) fn refusal(principal: &Principal, call: &RootCall) -> Option<String> 
     let Some(rule) = root_field(call.root, &call.field) else {
         return Some(format!("{}: no access rule; refused", call.field));
     };
-    let tenant = if rule.tenant_scoped {
-        match (&call.tenant, principal.tenants.contains_all()) {
-            (TenantArg::Given(raw), _) => match TenantId::parse(raw.as_str()) {
-                Ok(t) => Some(t),
-                // Spans every tenant: let the resolver name the bad input.
-                Err(_) if principal.tenants.contains_all() => None,
-                Err(_) => return Some(format!("not authorized for tenant {raw:?}")),
-            },
-            (_, true) => None,
-            (_, false) => return Some(format!("{}: tenant must be given", call.field)),
-        }
+    let decision = if rule.tenant_scoped {
+        let requested = match &call.tenant {
+            TenantArg::Given(raw) => Some(raw.as_str()),
+            TenantArg::Absent | TenantArg::Unresolved => None,
+        };
+        principal.authorize_requested(rule.action, requested)
     } else {
-        None
+        principal.authorize(rule.action, None)
     };
-    principal
-        .authorize(rule.action, tenant.as_ref())
+    decision
         .err()
         .map(|d| format!("{}: {}", call.field, d.reason))
 }

@@ -20,7 +20,6 @@ use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use costwatch_domain::TenantId;
 use costwatch_domain::access::Principal;
 use costwatch_domain::audit::{AuditDraft, Outcome};
 use costwatch_ports::{AuditStore, AuthError, Authenticator};
@@ -84,6 +83,29 @@ impl Auditor {
             target: target.to_string(),
             source,
             outcome,
+        })
+        .await;
+    }
+
+    /// A credential that did not authenticate: there is no principal, the actor is
+    /// `anonymous`.
+    pub async fn refused_credential(
+        &self,
+        action: &str,
+        target: &str,
+        source: String,
+        error: &AuthError,
+    ) {
+        self.append(AuditDraft {
+            at: chrono::Utc::now(),
+            actor: "anonymous".into(),
+            tenant: None,
+            action: action.to_string(),
+            target: target.to_string(),
+            source,
+            outcome: Outcome::Denied {
+                reason: error.to_string(),
+            },
         })
         .await;
     }
@@ -157,17 +179,7 @@ pub async fn authenticate(
         }
         Err(e) => {
             auth.audit
-                .append(AuditDraft {
-                    at: chrono::Utc::now(),
-                    actor: "anonymous".into(),
-                    tenant: None,
-                    action: "authenticate".into(),
-                    target: req.uri().path().to_string(),
-                    source: source.0,
-                    outcome: Outcome::Denied {
-                        reason: e.to_string(),
-                    },
-                })
+                .refused_credential("authenticate", req.uri().path(), source.0, &e)
                 .await;
             unauthenticated(&e)
         }
@@ -187,23 +199,14 @@ pub async fn rest_guard(State(auth): State<GatewayAuth>, req: Request, next: Nex
     let tenant_raw = tenant_param(req.uri());
     let refusal = match policy::rest_route(&method, &path) {
         None => Some(format!("{method} {path}: no access rule; refused")),
-        Some(rule) => {
-            let tenant = match (&tenant_raw, rule.tenant_scoped) {
-                (Some(raw), true) => match TenantId::parse(raw) {
-                    Ok(t) => Some(t),
-                    Err(_) if principal.tenants.contains_all() => None,
-                    Err(_) => return forbidden_rest(&format!("not authorized for tenant {raw:?}")),
-                },
-                (None, true) if !principal.tenants.contains_all() => {
-                    return forbidden_rest("tenant: must be given");
-                }
-                _ => None,
-            };
-            principal
-                .authorize(rule.action, tenant.as_ref())
-                .err()
-                .map(|d| d.reason)
-        }
+        Some(rule) if rule.tenant_scoped => principal
+            .authorize_requested(rule.action, tenant_raw.as_deref())
+            .err()
+            .map(|d| d.reason),
+        Some(rule) => principal
+            .authorize(rule.action, None)
+            .err()
+            .map(|d| d.reason),
     };
     let action = format!("{method} {path}");
     if let Some(reason) = refusal {

@@ -125,17 +125,7 @@ async fn serve(
             state
                 .auth
                 .audit
-                .append(costwatch_domain::audit::AuditDraft {
-                    at: chrono::Utc::now(),
-                    actor: "anonymous".into(),
-                    tenant: None,
-                    action: "login".into(),
-                    target: crate::GRAPHQL_WS_PATH.into(),
-                    source: source.0.clone(),
-                    outcome: Outcome::Denied {
-                        reason: e.to_string(),
-                    },
-                })
+                .refused_credential("login", crate::GRAPHQL_WS_PATH, source.0.clone(), &e)
                 .await;
             close(&mut socket, CLOSE_FORBIDDEN, &format!("Forbidden: {e}")).await;
             return;
