@@ -54,6 +54,9 @@ pub struct UpConfig {
     pub pollers: Vec<crate::poll::schedule::ScheduledPoll>,
     /// Who may call (`[auth]`: mode local | oidc | none; see `crate::auth`).
     pub auth: crate::auth::AuthSettings,
+    /// Hide the API's self-description (GraphiQL, introspection, field suggestions): for a
+    /// platform reachable by more than its developers.
+    pub production: bool,
     /// Requests per minute per caller (per token or API key; per address without one) on the
     /// HTTP listener; 0 turns the limit off. `/healthz` is never limited.
     pub rate_limit_per_minute: u32,
@@ -84,6 +87,7 @@ impl Default for UpConfig {
             import_scan_secs: 30,
             pollers: Vec::new(),
             auth: crate::auth::AuthSettings::default(),
+            production: false,
             rate_limit_per_minute: 600,
             rate_limit_burst: 120,
             request_timeout_secs: 30,
@@ -92,6 +96,15 @@ impl Default for UpConfig {
 }
 
 impl UpConfig {
+    /// What the gateway describes of itself.
+    pub fn api_mode(&self) -> costwatch_gateway::ApiMode {
+        if self.production {
+            costwatch_gateway::ApiMode::Production
+        } else {
+            costwatch_gateway::ApiMode::Development
+        }
+    }
+
     /// Layers defaults, the file (if any) and `COSTWATCH_*` env vars. Flags are merged by the caller.
     pub fn figment(file: Option<&std::path::Path>) -> Figment {
         let mut f = Figment::from(Serialized::defaults(UpConfig::default()));

@@ -148,6 +148,7 @@ impl Platform {
                 annotations: Some(annotations),
                 auth: gate.clone(),
                 default_currency,
+                mode: cfg.api_mode(),
             },
             anomalies,
         );

@@ -79,6 +79,17 @@ pub(crate) async fn evaluate_now(
     }
 }
 
+/// Whether the API describes itself. GraphiQL, introspection and field suggestions help people
+/// exploring the API, and help an attacker map it just as well: production turns them off.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ApiMode {
+    /// GraphiQL on `GET /graphql`, introspection, "did you mean" suggestions (`costwatch up`).
+    #[default]
+    Development,
+    /// None of those (distributed deployments by default).
+    Production,
+}
+
 /// What the gateway serves from.
 #[derive(Clone)]
 pub struct GatewayState {
@@ -96,17 +107,20 @@ pub struct GatewayState {
     pub default_currency: Currency,
     /// Who may call (tokens, API keys) and where refusals and changes are audited.
     pub auth: auth::GatewayAuth,
+    /// Whether GraphiQL, introspection and suggestions are served.
+    pub mode: ApiMode,
 }
 
 /// The GraphQL schema over `state` (for embedding or executing directly).
 pub fn schema(state: &GatewayState) -> CostSchema {
-    graphql::schema_with_annotations(
+    graphql::schema_in_mode(
         cost_queries(state),
         state.updates.clone(),
         state.alerting.clone(),
         None,
         state.fx_rates.clone().map(FxRatesApi::new),
         state.annotations.clone(),
+        state.mode,
     )
 }
 
@@ -131,32 +145,32 @@ pub fn router(state: GatewayState) -> Router {
 pub fn router_with_anomalies(state: GatewayState, anomalies: Option<graphql::Anomalies>) -> Router {
     let queries = cost_queries(&state);
     let fx = state.fx_rates.clone().map(FxRatesApi::new);
-    let schema = graphql::schema_with_annotations(
+    let schema = graphql::schema_in_mode(
         queries.clone(),
         state.updates,
         state.alerting.clone(),
         anomalies,
         fx.clone(),
         state.annotations.clone(),
+        state.mode,
     );
     let gate = state.auth.clone();
     let ws = auth::ws::WsState {
         schema: schema.clone(),
         auth: gate.clone(),
     };
+    let post = axum::routing::post(graphql_post)
+        .layer::<_, std::convert::Infallible>(axum::middleware::from_fn_with_state(
+            gate.clone(),
+            auth::authenticate,
+        ))
+        .layer::<_, std::convert::Infallible>(RequestBodyLimitLayer::new(MAX_GRAPHQL_BODY_BYTES));
+    let graphql_routes = match state.mode {
+        ApiMode::Development => post.get(graphiql),
+        ApiMode::Production => post,
+    };
     let graphql = Router::new()
-        .route(
-            GRAPHQL_PATH,
-            axum::routing::post(graphql_post)
-                .layer::<_, std::convert::Infallible>(axum::middleware::from_fn_with_state(
-                    gate.clone(),
-                    auth::authenticate,
-                ))
-                .layer::<_, std::convert::Infallible>(RequestBodyLimitLayer::new(
-                    MAX_GRAPHQL_BODY_BYTES,
-                ))
-                .get(graphiql),
-        )
+        .route(GRAPHQL_PATH, graphql_routes)
         .with_state(GraphqlState {
             schema,
             audit: gate.audit.clone(),

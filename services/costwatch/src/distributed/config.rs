@@ -72,6 +72,9 @@ pub struct DistributedConfig {
     /// The claims holding the Costwatch role and tenant list.
     pub auth_role_claim: String,
     pub auth_tenants_claim: String,
+    /// Hide the API's self-description (GraphiQL, introspection, field suggestions); on by
+    /// default, since a distributed deployment serves more than its developers.
+    pub production: bool,
     /// Requests per minute per caller on the gateway and collector HTTP listeners (per token or
     /// API key; per address without one); 0 turns the limit off.
     pub rate_limit_per_minute: u32,
@@ -116,6 +119,7 @@ impl Default for DistributedConfig {
             auth_jwks_url: None,
             auth_role_claim: "role".into(),
             auth_tenants_claim: "tenants".into(),
+            production: true,
             rate_limit_per_minute: 600,
             rate_limit_burst: 120,
             request_timeout_secs: 30,

@@ -240,6 +240,11 @@ pub async fn start(role: Role, cfg: DistributedConfig) -> anyhow::Result<Service
                         .default_currency
                         .parse()
                         .map_err(|e| anyhow::anyhow!("default_currency: {e}"))?,
+                    mode: if cfg.production {
+                        costwatch_gateway::ApiMode::Production
+                    } else {
+                        costwatch_gateway::ApiMode::Development
+                    },
                 },
                 Some(anomalies),
             );

@@ -12,7 +12,7 @@ use async_graphql::extensions::{
     Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery,
 };
 use async_graphql::parser::types::{ExecutableDocument, OperationType, Selection, SelectionSet};
-use async_graphql::{ServerError, ServerResult, Value, Variables};
+use async_graphql::{IntrospectionMode, ServerError, ServerResult, Value, Variables};
 use costwatch_domain::access::Principal;
 use costwatch_domain::audit::Outcome;
 
@@ -188,6 +188,10 @@ pub(crate) fn refusal(principal: &Principal, call: &RootCall) -> Option<String> 
         .map(|d| format!("{}: {}", call.field, d.reason))
 }
 
+fn is_introspection(call: &RootCall) -> bool {
+    call.root == Root::Query && matches!(call.field.as_str(), "__schema" | "__type")
+}
+
 #[async_trait::async_trait]
 impl Extension for Guard {
     async fn parse_query(
@@ -202,6 +206,15 @@ impl Extension for Guard {
             return Err(coded("authentication required".into(), "UNAUTHENTICATED"));
         };
         let calls = root_calls(&doc, variables);
+        // Disabled introspection would answer `null` silently; say why instead.
+        if ctx.schema_env.registry.introspection_mode == IntrospectionMode::Disabled
+            && let Some(call) = calls.iter().find(|c| is_introspection(c))
+        {
+            return Err(coded(
+                format!("{}: introspection is disabled in production mode", call.field),
+                "INTROSPECTION_DISABLED",
+            ));
+        }
         for call in &calls {
             if let Some(reason) = refusal(principal, call) {
                 let tenant = match &call.tenant {

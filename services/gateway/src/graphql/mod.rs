@@ -124,7 +124,32 @@ pub fn schema_with_annotations(
     fx: Option<crate::fx_rates::FxRatesApi>,
     annotations: Option<Annotations>,
 ) -> CostSchema {
+    schema_in_mode(
+        queries,
+        updates,
+        alerting,
+        anomalies,
+        fx,
+        annotations,
+        crate::ApiMode::Development,
+    )
+}
+
+/// [`schema_with_annotations`] in `mode`: production hides the schema's description
+/// (introspection and "did you mean" suggestions), which maps the API for an attacker.
+pub fn schema_in_mode(
+    queries: Arc<CostQueries>,
+    updates: Arc<dyn CostUpdates>,
+    alerting: Option<Arc<crate::Alerting>>,
+    anomalies: Option<Anomalies>,
+    fx: Option<crate::fx_rates::FxRatesApi>,
+    annotations: Option<Annotations>,
+    mode: crate::ApiMode,
+) -> CostSchema {
     let mut b = builder().data(queries).data(updates);
+    if mode == crate::ApiMode::Production {
+        b = b.disable_introspection().disable_suggestions();
+    }
     if let Some(a) = annotations {
         b = b.data(a);
     }
