@@ -228,6 +228,19 @@ grep -qx 'notifier = "/etc/costwatch/notifier/notifier.toml"' "$tmp/ci.toml" \
 grep -q 'claimName: cw-costwatch-notifier' "$tmp/ci-notifier.yaml" || fail "ci: notifier does not use its PVC"
 grep -q 'containerPort: 8081' "$tmp/ci-collector.yaml" || fail "ci: collector port from [::]:8081 not derived"
 ok "ci: Ingress, 2 HPAs, 2 PDBs, notifier PVC and Secret, rate card and FX ConfigMaps"
+grep -qx 'tls_cert_file = "/etc/costwatch/tls/tls.crt"' "$tmp/ci.toml" \
+  && grep -qx 'tls_key_file = "/etc/costwatch/tls/tls.key"' "$tmp/ci.toml" \
+  || fail "ci: tls_cert_file/tls_key_file do not name the mounted tls.existingSecret"
+for s in collector gateway; do
+  grep -q 'secretName: costwatch-tls' "$tmp/ci-$s.yaml" || fail "ci: $s does not mount tls.existingSecret"
+  n=$(grep -c '^ *scheme: HTTPS$' "$tmp/ci-$s.yaml" || true)
+  [[ $n == 2 ]] || fail "ci: $s probes do not use HTTPS with TLS on (found $n)"
+done
+for s in aggregator notifier anomaly-detector; do
+  ! grep -q 'secretName: costwatch-tls' "$tmp/ci-$s.yaml" || fail "ci: $s mounts the TLS key it does not serve"
+done
+! grep -q 'scheme: HTTPS' "$tmp/default.yaml" || fail "default: probes use HTTPS without TLS"
+ok "ci: TLS Secret mounted in collector and gateway only, named by tls_cert_file/tls_key_file, probes over HTTPS"
 
 # NOTES.txt is not output by `helm template` (and `helm install --dry-run` needs a cluster):
 # render it through a copy of the chart that includes it in a ConfigMap.

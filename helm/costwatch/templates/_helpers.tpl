@@ -105,6 +105,15 @@ Mount points the chart owns.
 {{- define "costwatch.rateCardPath" -}}/etc/costwatch/rate-card/{{ .Values.rateCard.key }}{{- end }}
 {{- define "costwatch.fxPath" -}}/etc/costwatch/fx/{{ .Values.fx.key }}{{- end }}
 {{- define "costwatch.notifierPath" -}}/etc/costwatch/notifier/{{ .Values.notifier.secretKey }}{{- end }}
+{{- define "costwatch.tlsCertPath" -}}/etc/costwatch/tls/{{ .Values.tls.certKey }}{{- end }}
+{{- define "costwatch.tlsKeyPath" -}}/etc/costwatch/tls/{{ .Values.tls.keyKey }}{{- end }}
+
+{{/*
+"true" when the gateway and collector serve TLS (a mounted Secret, or both paths set), else "".
+*/}}
+{{- define "costwatch.tlsEnabled" -}}
+{{- if or .Values.tls.existingSecret (and .Values.config.tls_cert_file .Values.config.tls_key_file) }}true{{- end }}
+{{- end }}
 
 {{/*
 costwatch.toml. Call with (dict "root" $ "migrate" false). The migrate hook's copy leaves out the
@@ -170,6 +179,21 @@ auth_mode = {{ $c.auth_mode | toString | toJson }}
 {{- end }}
 auth_role_claim = {{ $c.auth_role_claim | toString | toJson }}
 auth_tenants_claim = {{ $c.auth_tenants_claim | toString | toJson }}
+{{- if not .migrate }}
+{{- if and (not $v.tls.existingSecret) (ne (empty $c.tls_cert_file) (empty $c.tls_key_file)) }}
+{{- fail "config.tls_cert_file and config.tls_key_file: set both or neither (or tls.existingSecret)" }}
+{{- end }}
+{{- if $v.tls.existingSecret }}
+tls_cert_file = {{ include "costwatch.tlsCertPath" .root | toJson }}
+tls_key_file = {{ include "costwatch.tlsKeyPath" .root | toJson }}
+{{- else }}
+{{- range $key := list "tls_cert_file" "tls_key_file" }}
+{{- with (index $c $key) }}
+{{ $key }} = {{ . | toString | toJson }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
 {{- /* Inline tables: one line, so every setting stays a `key = value` line. */}}
 pollers = [
 {{- range $i, $p := $c.pollers }}{{ if $i }},{{ end }} {
@@ -281,13 +305,19 @@ spec:
               containerPort: {{ include "costwatch.port" $v.config.gateway_http }}
               protocol: TCP
           {{- end }}
-          {{- with $svc.livenessProbe }}
-          livenessProbe:
-            {{- toYaml . | nindent 12 }}
+          {{- $tlsOn := and (has $component (list "collector" "gateway")) (include "costwatch.tlsEnabled" $root) }}
+          {{- range $probeName := list "livenessProbe" "readinessProbe" }}
+          {{- with (index $svc $probeName) }}
+          {{- $probe := deepCopy . }}
+          {{- /* The listener speaks TLS only: an HTTP probe must too (kubelet skips verification). */}}
+          {{- if and $tlsOn $probe.httpGet }}
+          {{- if not $probe.httpGet.scheme }}
+          {{- $_ := set $probe.httpGet "scheme" "HTTPS" }}
           {{- end }}
-          {{- with $svc.readinessProbe }}
-          readinessProbe:
-            {{- toYaml . | nindent 12 }}
+          {{- end }}
+          {{ $probeName }}:
+            {{- toYaml $probe | nindent 12 }}
+          {{- end }}
           {{- end }}
           {{- with $svc.resources }}
           resources:
@@ -310,6 +340,11 @@ spec:
             {{- if $v.fx.existingConfigMap }}
             - name: fx
               mountPath: /etc/costwatch/fx
+              readOnly: true
+            {{- end }}
+            {{- if and $v.tls.existingSecret (has $component (list "collector" "gateway")) }}
+            - name: tls
+              mountPath: /etc/costwatch/tls
               readOnly: true
             {{- end }}
             {{- if eq $component "notifier" }}
@@ -346,6 +381,17 @@ spec:
             items:
               - key: {{ $v.fx.key }}
                 path: {{ $v.fx.key }}
+        {{- end }}
+        {{- if and $v.tls.existingSecret (has $component (list "collector" "gateway")) }}
+        - name: tls
+          secret:
+            secretName: {{ $v.tls.existingSecret }}
+            defaultMode: 0440
+            items:
+              - key: {{ $v.tls.certKey }}
+                path: {{ $v.tls.certKey }}
+              - key: {{ $v.tls.keyKey }}
+                path: {{ $v.tls.keyKey }}
         {{- end }}
         {{- if eq $component "notifier" }}
         - name: data

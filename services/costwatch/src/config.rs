@@ -64,6 +64,11 @@ pub struct UpConfig {
     pub rate_limit_burst: u32,
     /// Seconds an HTTP request may take to answer (WebSocket sessions are not bounded).
     pub request_timeout_secs: u64,
+    /// PEM certificate chain (leaf first): with `tls_key_file`, both listeners serve TLS (HTTPS
+    /// with HSTS, gRPC over TLS). Plain when both are unset.
+    pub tls_cert_file: Option<PathBuf>,
+    /// PEM private key of that certificate (PKCS#8, RSA or EC).
+    pub tls_key_file: Option<PathBuf>,
 }
 
 impl Default for UpConfig {
@@ -91,6 +96,8 @@ impl Default for UpConfig {
             rate_limit_per_minute: 600,
             rate_limit_burst: 120,
             request_timeout_secs: 30,
+            tls_cert_file: None,
+            tls_key_file: None,
         }
     }
 }
@@ -159,6 +166,7 @@ impl UpConfig {
             self.rate_limit_burst,
             self.request_timeout_secs,
         ));
+        problems.extend(self.tls().problems());
         if let Some(dir) = &self.import_dir
             && !dir.is_dir()
         {
@@ -195,7 +203,16 @@ impl UpConfig {
             self.rate_limit_per_minute,
             self.rate_limit_burst,
             self.request_timeout_secs,
+            self.tls().enabled(),
         )
+    }
+
+    /// The `tls_*` settings.
+    pub fn tls(&self) -> crate::tls::TlsSettings {
+        crate::tls::TlsSettings {
+            cert_file: self.tls_cert_file.clone(),
+            key_file: self.tls_key_file.clone(),
+        }
     }
 }
 
@@ -254,6 +271,23 @@ mod tests {
         };
         assert!(off.validate().is_ok());
         assert!(off.hardening().rate_limits.is_none());
+    }
+
+    #[test]
+    fn tls_keys_are_checked_by_name() {
+        let c = UpConfig {
+            tls_cert_file: Some(PathBuf::from("/no/such/costwatch/cert.pem")),
+            ..UpConfig::default()
+        };
+        let problems = c.validate().unwrap_err();
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert_eq!(
+            problems[0],
+            "tls_key_file: required when tls_cert_file is set"
+        );
+        assert!(problems[1].starts_with("tls_cert_file"));
+        assert!(!UpConfig::default().hardening().tls);
+        assert!(UpConfig::setting_names().contains(&"tls_cert_file".to_string()));
     }
 
     #[test]

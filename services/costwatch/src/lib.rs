@@ -11,6 +11,7 @@ pub mod import_watch;
 pub mod platform;
 pub mod poll;
 mod serve;
+pub mod tls;
 mod web;
 
 pub use config::UpConfig;

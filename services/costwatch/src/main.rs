@@ -201,12 +201,14 @@ async fn up(args: UpArgs) -> ExitCode {
         // The fragment never reaches the server's logs; the dashboard moves it to storage and
         // clears it from the address bar.
         Some(token) => println!(
-            "costwatch is up: dashboard http://{}/#token={token} · gRPC {}\n  (the link logs you in as admin; mint other tokens with `costwatch token --role R --tenant T`)",
-            platform.http_addr, platform.grpc_addr
+            "costwatch is up: dashboard {}/#token={token} · gRPC {}\n  (the link logs you in as admin; mint other tokens with `costwatch token --role R --tenant T`)",
+            platform.http_url(),
+            platform.grpc_addr
         ),
         None => println!(
-            "costwatch is up: dashboard http://{} · gRPC {}",
-            platform.http_addr, platform.grpc_addr
+            "costwatch is up: dashboard {} · gRPC {}",
+            platform.http_url(),
+            platform.grpc_addr
         ),
     }
     let failed = tokio::select! {

@@ -28,6 +28,8 @@ pub struct Platform {
     pub store: Arc<dyn CostStore>,
     /// `auth.mode = "local"`: an admin token for the dashboard link `up` prints.
     pub login_token: Option<String>,
+    /// Both listeners serve TLS (`tls_cert_file`/`tls_key_file`).
+    pub tls: bool,
     shutdown: watch::Sender<bool>,
     tasks: JoinSet<()>,
 }
@@ -52,11 +54,17 @@ pub fn load_fx(path: Option<&std::path::Path>) -> anyhow::Result<FxRates> {
     }
 }
 
+fn base_url(tls: bool, addr: SocketAddr) -> String {
+    format!("{}://{addr}", if tls { "https" } else { "http" })
+}
+
 impl Platform {
     /// Opens the data dir, binds both listeners (port 0 picks a free one) and starts every part.
     pub async fn start(cfg: UpConfig) -> anyhow::Result<Platform> {
         cfg.validate()
             .map_err(|p| anyhow::anyhow!("invalid configuration:\n  {}", p.join("\n  ")))?;
+        // Before any port is bound: a bad certificate or key is named, not served.
+        let tls = cfg.tls().load()?;
         let card = Arc::new(load_rate_card(cfg.rate_card.as_deref())?);
         let fx = load_fx(cfg.fx.as_deref())?;
         let default_currency = cfg
@@ -126,7 +134,7 @@ impl Platform {
             updates.clone(),
             Fx::with_dated(fx.clone(), fx_rates.clone()),
             default_currency,
-            format!("http://{http_addr}"),
+            base_url(tls.is_some(), http_addr),
             &mut tasks,
             &shutdown,
         )?;
@@ -156,10 +164,18 @@ impl Platform {
             .merge(costwatch_collector::http::router(ingestor.clone()))
             .merge(gateway)
             .fallback_service(crate::web::service(&cfg.web_dir));
-        crate::serve::spawn_http(&mut tasks, http, app, &cfg.hardening(), &shutdown);
+        crate::serve::spawn_http(
+            &mut tasks,
+            http,
+            tls.as_ref(),
+            app,
+            &cfg.hardening(),
+            &shutdown,
+        )?;
         crate::serve::spawn_grpc_ingest(
             &mut tasks,
             grpc,
+            tls.as_ref(),
             ingestor,
             Some(alerting),
             gate,
@@ -176,15 +192,21 @@ impl Platform {
                 shutdown.subscribe(),
             ));
         }
-        tracing::info!(%http_addr, %grpc_addr, data_dir = %cfg.data_dir.display(), demo = cfg.demo, "costwatch is up");
+        tracing::info!(url = %base_url(tls.is_some(), http_addr), %grpc_addr, tls = tls.is_some(), data_dir = %cfg.data_dir.display(), demo = cfg.demo, "costwatch is up");
         Ok(Platform {
             http_addr,
             grpc_addr,
             store,
             login_token: auth.login_token,
+            tls: tls.is_some(),
             shutdown,
             tasks,
         })
+    }
+
+    /// The dashboard's address: `https://…` when TLS is on.
+    pub fn http_url(&self) -> String {
+        base_url(self.tls, self.http_addr)
     }
 
     /// Stops every part gracefully: in-flight requests finish, the aggregator ends its commit.

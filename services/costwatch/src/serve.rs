@@ -6,11 +6,14 @@ use std::time::Duration;
 use anyhow::Context;
 use axum::Router;
 use axum::routing::get;
+use axum::serve::ListenerExt;
 use costwatch_collector::Ingestor;
 use costwatch_gateway::hardening::{HardeningConfig, RateLimits};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
+
+use crate::tls::Tls;
 
 /// `/healthz` for load balancers and scripts.
 pub fn health_router() -> Router {
@@ -21,16 +24,16 @@ pub fn health_router() -> Router {
 }
 
 /// The `rate_limit_per_minute`, `rate_limit_burst` and `request_timeout_secs` settings (the same
-/// keys in `costwatch up` and distributed mode) as the gateway's hardening takes them.
-pub fn hardening(per_minute: u32, burst: u32, timeout_secs: u64) -> HardeningConfig {
+/// keys in `costwatch up` and distributed mode) as the gateway's hardening takes them; `tls`
+/// when the listeners serve HTTPS (then HSTS is sent).
+pub fn hardening(per_minute: u32, burst: u32, timeout_secs: u64, tls: bool) -> HardeningConfig {
     HardeningConfig {
         rate_limits: (per_minute > 0).then_some(RateLimits {
             requests_per_minute: per_minute,
             burst,
         }),
         request_timeout: Duration::from_secs(timeout_secs),
-        // Costwatch serves plain HTTP; TLS ends in front of it when used.
-        tls: false,
+        tls,
     }
 }
 
@@ -49,35 +52,52 @@ pub fn hardening_problems(per_minute: u32, burst: u32, timeout_secs: u64) -> Vec
     problems
 }
 
-/// Serves `app` on `listener` until `shutdown` turns true (in-flight requests finish). Every
-/// HTTP listener is built here, so every one gets the rate limit, timeout and security headers.
+/// Serves `app` on `listener` (HTTPS with `tls`) until `shutdown` turns true (in-flight requests
+/// finish). Every HTTP listener is built here, so every one gets the rate limit, timeout and
+/// security headers.
 pub fn spawn_http(
     tasks: &mut JoinSet<()>,
     listener: TcpListener,
+    tls: Option<&Tls>,
     app: Router,
     hardening: &HardeningConfig,
     shutdown: &watch::Sender<bool>,
-) {
+) -> anyhow::Result<()> {
     let mut stop = shutdown.subscribe();
     // Tracing outermost, so refused (429) and timed-out (408) requests are traced too.
     let app = costwatch_gateway::hardening::harden(app, hardening)
         .layer(tower_http::trace::TraceLayer::new_for_http());
-    tasks.spawn(async move {
-        // The peer address feeds the audit log's `source`.
-        let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
-        let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
-            let _ = stop.wait_for(|s| *s).await;
-        });
-        if let Err(e) = serve.await {
-            tracing::error!(error = %e, "http server failed");
+    // The peer address feeds the audit log's `source`.
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let stopped = async move {
+        let _ = stop.wait_for(|s| *s).await;
+    };
+    match tls {
+        None => tasks.spawn(async move {
+            let serve = axum::serve(listener, app).with_graceful_shutdown(stopped);
+            if let Err(e) = serve.await {
+                tracing::error!(error = %e, "http server failed");
+            }
+        }),
+        Some(tls) => {
+            // `tap_io`: axum gives `ConnectInfo<SocketAddr>` to tapped listeners of any kind.
+            let listener = tls.http_incoming(listener)?.tap_io(|_| {});
+            tasks.spawn(async move {
+                let serve = axum::serve(listener, app).with_graceful_shutdown(stopped);
+                if let Err(e) = serve.await {
+                    tracing::error!(error = %e, "https server failed");
+                }
+            })
         }
-    });
+    };
+    Ok(())
 }
 
-/// The collector's gRPC listener: IngestService, health and reflection.
+/// The collector's gRPC listener (over TLS with `tls`): IngestService, health and reflection.
 pub async fn spawn_grpc_ingest(
     tasks: &mut JoinSet<()>,
     listener: TcpListener,
+    tls: Option<&Tls>,
     ingestor: Arc<Ingestor>,
     alerting: Option<Arc<costwatch_gateway::Alerting>>,
     auth: costwatch_gateway::auth::GatewayAuth,
@@ -111,23 +131,34 @@ pub async fn spawn_grpc_ingest(
         .context("grpc reflection")?;
     let ingest_grpc = costwatch_collector::grpc::IngestGrpc::new(ingestor).into_server();
     let mut stop = shutdown.subscribe();
-    tasks.spawn(async move {
-        let served = tonic::transport::Server::builder()
-            .add_service(health_service)
-            .add_service(reflection)
-            .add_service(ingest_grpc)
-            .add_optional_service(budget_grpc)
-            .serve_with_incoming_shutdown(
-                tokio_stream::wrappers::TcpListenerStream::new(listener),
-                async move {
-                    let _ = stop.wait_for(|s| *s).await;
-                },
-            )
-            .await;
-        if let Err(e) = served {
-            tracing::error!(error = %e, "grpc server failed");
+    let stopped = async move {
+        let _ = stop.wait_for(|s| *s).await;
+    };
+    let router = tonic::transport::Server::builder()
+        .add_service(health_service)
+        .add_service(reflection)
+        .add_service(ingest_grpc)
+        .add_optional_service(budget_grpc);
+    match tls {
+        None => {
+            let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener);
+            tasks.spawn(async move {
+                let served = router.serve_with_incoming_shutdown(incoming, stopped).await;
+                if let Err(e) = served {
+                    tracing::error!(error = %e, "grpc server failed");
+                }
+            })
         }
-    });
+        Some(tls) => {
+            let incoming = tls.grpc_incoming(listener)?;
+            tasks.spawn(async move {
+                let served = router.serve_with_incoming_shutdown(incoming, stopped).await;
+                if let Err(e) = served {
+                    tracing::error!(error = %e, "grpc (tls) server failed");
+                }
+            })
+        }
+    };
     Ok(())
 }
 

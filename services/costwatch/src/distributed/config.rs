@@ -82,6 +82,11 @@ pub struct DistributedConfig {
     pub rate_limit_burst: u32,
     /// Seconds an HTTP request may take to answer (WebSocket sessions are not bounded).
     pub request_timeout_secs: u64,
+    /// PEM certificate chain (leaf first): with `tls_key_file`, the gateway and collector
+    /// listeners serve TLS (HTTPS with HSTS, gRPC over TLS). Plain when both are unset.
+    pub tls_cert_file: Option<PathBuf>,
+    /// PEM private key of that certificate (PKCS#8, RSA or EC).
+    pub tls_key_file: Option<PathBuf>,
 }
 
 impl Default for DistributedConfig {
@@ -123,6 +128,8 @@ impl Default for DistributedConfig {
             rate_limit_per_minute: 600,
             rate_limit_burst: 120,
             request_timeout_secs: 30,
+            tls_cert_file: None,
+            tls_key_file: None,
         }
     }
 }
@@ -250,7 +257,16 @@ impl DistributedConfig {
             self.rate_limit_per_minute,
             self.rate_limit_burst,
             self.request_timeout_secs,
+            self.tls().enabled(),
         )
+    }
+
+    /// The `tls_*` settings.
+    pub fn tls(&self) -> crate::tls::TlsSettings {
+        crate::tls::TlsSettings {
+            cert_file: self.tls_cert_file.clone(),
+            key_file: self.tls_key_file.clone(),
+        }
     }
 
     /// Every problem at once, each naming the setting.
@@ -325,6 +341,9 @@ impl DistributedConfig {
             self.rate_limit_burst,
             self.request_timeout_secs,
         ));
+        // Only the pair here: every role reads this file, but the certificate and key are read
+        // (and, in the chart, mounted) only where they are served, by the gateway and collector.
+        problems.extend(self.tls().pairing_problems());
         if problems.is_empty() {
             Ok(())
         } else {
@@ -374,5 +393,34 @@ mod tests {
             .filter_map(|p| p.split(':').next())
             .collect();
         assert_eq!(named, vec!["keyspace", "cql_replication", "usage_topic"]);
+    }
+
+    #[test]
+    fn tls_keys_are_checked_by_name() {
+        let c = DistributedConfig {
+            tls_key_file: Some(PathBuf::from("/no/such/costwatch/key.pem")),
+            ..DistributedConfig::default()
+        };
+        let problems = c.validate().unwrap_err();
+        assert_eq!(
+            problems,
+            vec!["tls_cert_file: required when tls_key_file is set".to_string()]
+        );
+        // The serving roles read the files, and name the unreadable one.
+        let both = DistributedConfig {
+            tls_cert_file: Some(PathBuf::from("/no/such/costwatch/cert.pem")),
+            ..c
+        };
+        assert!(both.validate().is_ok());
+        let e = both
+            .tls()
+            .load()
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            e.contains("tls_key_file: /no/such/costwatch/key.pem"),
+            "{e}"
+        );
     }
 }

@@ -154,6 +154,10 @@ async fn updates(cfg: &DistributedConfig) -> anyhow::Result<Arc<dyn CostUpdates>
     Ok(Arc::new(updates))
 }
 
+fn scheme(tls: &Option<crate::tls::Tls>) -> &'static str {
+    if tls.is_some() { "https" } else { "http" }
+}
+
 /// Starts one service; returns once its listeners are bound and its adapters connected.
 pub async fn start(role: Role, cfg: DistributedConfig) -> anyhow::Result<Service> {
     let (shutdown, _) = watch::channel(false);
@@ -170,17 +174,27 @@ pub async fn start(role: Role, cfg: DistributedConfig) -> anyhow::Result<Service
                 Ingestor::new(usage_log(&cfg).await?, card, limits)
                     .with_authenticator(auth.authenticator.clone()),
             );
+            let tls = cfg.tls().load()?;
             let http = serve::bind("collector_http", cfg.collector_http).await?;
             let grpc = serve::bind("collector_grpc", cfg.collector_grpc).await?;
             let description = format!(
-                "collector: ingest http://{} · gRPC {} → kafka {}",
+                "collector: ingest {}://{} · gRPC{} {} → kafka {}",
+                scheme(&tls),
                 http.local_addr()?,
+                if tls.is_some() { " (TLS)" } else { "" },
                 grpc.local_addr()?,
                 cfg.usage_topic
             );
             let app =
                 serve::health_router().merge(costwatch_collector::http::router(ingestor.clone()));
-            serve::spawn_http(&mut tasks, http, app, &cfg.hardening(), &shutdown);
+            serve::spawn_http(
+                &mut tasks,
+                http,
+                tls.as_ref(),
+                app,
+                &cfg.hardening(),
+                &shutdown,
+            )?;
             crate::poll::schedule::spawn_all(
                 &cfg.pollers,
                 &ingestor,
@@ -193,7 +207,16 @@ pub async fn start(role: Role, cfg: DistributedConfig) -> anyhow::Result<Service
                 // No audit store in distributed mode yet (the log is SQLite, per host).
                 audit: costwatch_gateway::auth::Auditor::default(),
             };
-            serve::spawn_grpc_ingest(&mut tasks, grpc, ingestor, None, gate, &shutdown).await?;
+            serve::spawn_grpc_ingest(
+                &mut tasks,
+                grpc,
+                tls.as_ref(),
+                ingestor,
+                None,
+                gate,
+                &shutdown,
+            )
+            .await?;
             description
         }
         Role::Aggregator => {
@@ -219,8 +242,9 @@ pub async fn start(role: Role, cfg: DistributedConfig) -> anyhow::Result<Service
             )
         }
         Role::Gateway => {
-            // Bad auth settings are named before any connection is attempted.
+            // Bad auth and TLS settings are named before any connection is attempted.
             let auth = cfg.auth_setup()?;
+            let tls = cfg.tls().load()?;
             let (store, updates) = (store(&cfg).await?, updates(&cfg).await?);
             let alerting = alerting::for_gateway(&cfg, store.clone(), updates.clone()).await?;
             let anomalies = anomalies::for_gateway(&cfg).await?;
@@ -250,13 +274,21 @@ pub async fn start(role: Role, cfg: DistributedConfig) -> anyhow::Result<Service
             );
             let http = serve::bind("gateway_http", cfg.gateway_http).await?;
             let description = format!(
-                "gateway: dashboard and GraphQL on http://{}",
+                "gateway: dashboard and GraphQL on {}://{}",
+                scheme(&tls),
                 http.local_addr()?
             );
             let app = serve::health_router()
                 .merge(gateway)
                 .fallback_service(crate::web::service(&cfg.web_dir));
-            serve::spawn_http(&mut tasks, http, app, &cfg.hardening(), &shutdown);
+            serve::spawn_http(
+                &mut tasks,
+                http,
+                tls.as_ref(),
+                app,
+                &cfg.hardening(),
+                &shutdown,
+            )?;
             description
         }
         Role::Notifier => {
