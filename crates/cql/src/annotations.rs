@@ -21,7 +21,7 @@ use crate::{CqlError, CqlOptions, check_keyspace, connect};
 const TABLE: &str = "annotations";
 
 pub struct CqlAnnotations {
-    session: Arc<Session>,
+    pub(crate) session: Arc<Session>,
     keyspace: String,
     insert_row: PreparedStatement,
     insert_id: PreparedStatement,

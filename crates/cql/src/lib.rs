@@ -16,6 +16,7 @@ mod alerts;
 mod annotations;
 mod anomalies;
 mod commit;
+mod erasure;
 mod fx;
 mod migrate;
 mod statements;

@@ -15,6 +15,7 @@ pub mod masking;
 pub mod money;
 pub mod pricing;
 pub mod query;
+pub mod retention;
 pub mod rollup;
 pub mod validate;
 

@@ -19,7 +19,7 @@ use crate::db::Db;
 const SCHEMA: &str = include_str!("../migrations/alerts.sql");
 
 pub struct SqliteAlertStore {
-    db: Db,
+    pub(crate) db: Db,
 }
 
 impl SqliteAlertStore {

@@ -15,7 +15,7 @@ const SCHEMA: &str = include_str!("../migrations/annotations.sql");
 const TABLE: &str = "annotations";
 
 pub struct SqliteAnnotations {
-    db: Db,
+    pub(crate) db: Db,
 }
 
 impl SqliteAnnotations {

@@ -17,7 +17,7 @@ const SCHEMA: &str = include_str!("../migrations/anomalies.sql");
 const TABLE: &str = "anomalies";
 
 pub struct SqliteAnomalyStore {
-    db: Db,
+    pub(crate) db: Db,
     tx: broadcast::Sender<AnomalyRecord>,
 }
 

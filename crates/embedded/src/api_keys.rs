@@ -21,7 +21,7 @@ const COLUMNS: &str = "id, name, role, tenants, created_at, last_used_at, revoke
 
 #[derive(Clone)]
 pub struct SqliteApiKeys {
-    db: Db,
+    pub(crate) db: Db,
 }
 
 impl SqliteApiKeys {

@@ -8,8 +8,10 @@ mod anomalies;
 mod api_keys;
 mod audit;
 mod db;
+mod erasure;
 mod fx;
 mod log;
+mod retention;
 mod store;
 mod updates;
 

@@ -12,7 +12,7 @@ use crate::db::Db;
 
 /// The usage log in SQLite: a single partition whose offsets are rowids.
 pub struct SqliteLog {
-    db: Db,
+    pub(crate) db: Db,
     /// Highest offset written, so readers can wait without polling.
     head: watch::Sender<u64>,
 }

@@ -15,7 +15,7 @@ use crate::db::Db;
 /// The projection store in SQLite. Writes go through one connection; reads use a second one so
 /// dashboards never wait behind the aggregator (WAL readers see the last committed state).
 pub struct SqliteStore {
-    writer: Db,
+    pub(crate) writer: Db,
     reader: Db,
 }
 

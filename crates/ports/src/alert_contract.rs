@@ -396,6 +396,11 @@ macro_rules! alert_store_contract {
             async fn digest_records_are_once_per_tenant_kind_window() {
                 $crate::alert_contract::digest_records_are_once_per_tenant_kind_window($make.await).await;
             }
+            #[tokio::test]
+            $(#[$meta])*
+            async fn erases_one_tenant() {
+                $crate::erasure_contract::alert_store_erases_one_tenant($make.await).await;
+            }
         }
     };
 }

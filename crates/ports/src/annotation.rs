@@ -180,6 +180,13 @@ macro_rules! annotation_store_contract {
                 $crate::annotation::contract::delete_removes_once(&store).await;
                 $($teardown(&store).await;)?
             }
+            #[tokio::test]
+            $(#[ignore = $why])?
+            async fn erases_one_tenant() {
+                let store = $make.await;
+                $crate::erasure_contract::annotation_store_erases_one_tenant(&store).await;
+                $($teardown(&store).await;)?
+            }
         }
     };
 }

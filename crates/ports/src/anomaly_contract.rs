@@ -236,6 +236,10 @@ macro_rules! anomaly_store_contract {
             async fn feedback_round_trips() {
                 $crate::anomaly_contract::feedback_round_trips($make.await).await;
             }
+            #[tokio::test]
+            async fn erases_one_tenant() {
+                $crate::erasure_contract::anomaly_store_erases_one_tenant($make.await).await;
+            }
         }
     };
 }

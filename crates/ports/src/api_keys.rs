@@ -98,6 +98,30 @@ impl ApiKeyStore for MemoryApiKeys {
     }
 }
 
+#[async_trait]
+impl crate::TenantData for MemoryApiKeys {
+    fn holds(&self) -> &'static str {
+        "API keys"
+    }
+
+    /// A key of only this tenant goes; a key of several loses this one.
+    async fn erase_tenant(&self, tenant: &str) -> Result<u64, StoreError> {
+        self.with(|keys| {
+            let mut changed = 0;
+            keys.retain(|_, r| {
+                let before = r.tenants.len();
+                r.tenants.retain(|t| t.to_string() != tenant);
+                if r.tenants.len() == before {
+                    return true;
+                }
+                changed += 1;
+                !r.tenants.is_empty()
+            });
+            changed
+        })
+    }
+}
+
 /// The cases of [`api_key_store_contract!`]; each takes a fresh, empty store.
 pub mod contract {
     use chrono::{DateTime, TimeZone, Utc};
@@ -225,6 +249,11 @@ macro_rules! api_key_store_contract {
             async fn touch_updates_last_used() {
                 let store = $make.await;
                 $crate::api_keys::contract::touch_updates_last_used(&store).await;
+            }
+            #[tokio::test]
+            async fn erases_one_tenant() {
+                let store = $make.await;
+                $crate::erasure_contract::api_key_store_erases_one_tenant(&store).await;
             }
         }
     };

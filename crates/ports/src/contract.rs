@@ -137,17 +137,17 @@ pub async fn log_keeps_duplicates_for_consumers_to_dedupe(log: impl UsageLog) {
     );
 }
 
-fn series(tenant: &str) -> SeriesKey {
+pub(crate) fn series(tenant: &str) -> SeriesKey {
     SeriesKey::for_event(&sample_event(tenant, "x"), Currency::USD)
 }
 
-fn hour(h: u32) -> DateTime<Utc> {
+pub(crate) fn hour(h: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 3, 14, h, 0, 0)
         .single()
         .expect("valid time")
 }
 
-fn cell(tenant: &str, h: u32, amount: &str) -> (RollupKey, RollupValue) {
+pub(crate) fn cell(tenant: &str, h: u32, amount: &str) -> (RollupKey, RollupValue) {
     (
         RollupKey {
             granularity: Granularity::Hour,
@@ -162,7 +162,7 @@ fn cell(tenant: &str, h: u32, amount: &str) -> (RollupKey, RollupValue) {
     )
 }
 
-fn meter(tenant: &str) -> MeterKey {
+pub(crate) fn meter(tenant: &str) -> MeterKey {
     MeterKey::for_event(&sample_event(tenant, "x"))
 }
 
@@ -370,6 +370,11 @@ macro_rules! cost_store_contract {
             $(#[$meta])*
             async fn keeps_dead_letters() {
                 $crate::contract::store_keeps_dead_letters($make.await).await;
+            }
+            #[tokio::test]
+            $(#[$meta])*
+            async fn erases_one_tenant() {
+                $crate::erasure_contract::cost_store_erases_one_tenant($make.await).await;
             }
         }
     };

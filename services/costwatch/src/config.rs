@@ -57,6 +57,13 @@ pub struct UpConfig {
     /// Hide the API's self-description (GraphiQL, introspection, field suggestions): for a
     /// platform reachable by more than its developers.
     pub production: bool,
+    /// Days of cost history kept for every tenant without an entry in `retention_tenants`
+    /// (at least 31); 0 keeps everything.
+    pub retention_days: u32,
+    /// Days kept per tenant (`[retention_tenants] acme = 400`), overriding `retention_days`.
+    pub retention_tenants: std::collections::BTreeMap<String, u32>,
+    /// Seconds between retention sweeps.
+    pub retention_sweep_secs: u64,
     /// Requests per minute per caller (per token or API key; per address without one) on the
     /// HTTP listener; 0 turns the limit off. `/healthz` is never limited.
     pub rate_limit_per_minute: u32,
@@ -93,6 +100,9 @@ impl Default for UpConfig {
             pollers: Vec::new(),
             auth: crate::auth::AuthSettings::default(),
             production: false,
+            retention_days: 0,
+            retention_tenants: std::collections::BTreeMap::new(),
+            retention_sweep_secs: 3600,
             rate_limit_per_minute: 600,
             rate_limit_burst: 120,
             request_timeout_secs: 30,
@@ -103,6 +113,14 @@ impl Default for UpConfig {
 }
 
 impl UpConfig {
+    /// The `retention_*` settings as a policy.
+    pub fn retention(&self) -> costwatch_domain::retention::RetentionPolicy {
+        costwatch_domain::retention::RetentionPolicy {
+            default_days: (self.retention_days > 0).then_some(self.retention_days),
+            tenants: self.retention_tenants.clone(),
+        }
+    }
+
     /// What the gateway describes of itself.
     pub fn api_mode(&self) -> costwatch_gateway::ApiMode {
         if self.production {
@@ -167,6 +185,10 @@ impl UpConfig {
             self.request_timeout_secs,
         ));
         problems.extend(self.tls().problems());
+        problems.extend(self.retention().problems());
+        if !(1..=86_400).contains(&self.retention_sweep_secs) {
+            problems.push("retention_sweep_secs: must be between 1 and 86400".into());
+        }
         if let Some(dir) = &self.import_dir
             && !dir.is_dir()
         {

@@ -146,6 +146,14 @@ impl Platform {
             &mut tasks,
             &shutdown,
         )?;
+        let erasure = crate::erasure::embedded(&cfg.data_dir)?;
+        crate::retention::spawn(
+            crate::retention::embedded(cfg.retention(), &cfg.data_dir)?,
+            store.clone(),
+            Duration::from_secs(cfg.retention_sweep_secs),
+            &mut tasks,
+            &shutdown,
+        );
         let gateway = costwatch_gateway::router_with_anomalies(
             costwatch_gateway::GatewayState {
                 alerting: Some(alerting.clone()),
@@ -156,6 +164,7 @@ impl Platform {
                 annotations: Some(annotations),
                 auth: gate.clone(),
                 default_currency,
+                erasure: Some(erasure),
                 mode: cfg.api_mode(),
             },
             anomalies,

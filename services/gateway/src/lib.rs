@@ -107,21 +107,24 @@ pub struct GatewayState {
     pub default_currency: Currency,
     /// Who may call (tokens, API keys) and where refusals and changes are audited.
     pub auth: auth::GatewayAuth,
+    /// Every store holding tenant rows, for `deleteTenant`; `None` where erasure is not wired.
+    pub erasure: Option<costwatch_ports::TenantErasure>,
     /// Whether GraphiQL, introspection and suggestions are served.
     pub mode: ApiMode,
 }
 
 /// The GraphQL schema over `state` (for embedding or executing directly).
 pub fn schema(state: &GatewayState) -> CostSchema {
-    graphql::schema_in_mode(
-        cost_queries(state),
-        state.updates.clone(),
-        state.alerting.clone(),
-        None,
-        state.fx_rates.clone().map(FxRatesApi::new),
-        state.annotations.clone(),
-        state.mode,
-    )
+    graphql::schema_from(graphql::SchemaSources {
+        queries: cost_queries(state),
+        updates: state.updates.clone(),
+        alerting: state.alerting.clone(),
+        anomalies: None,
+        fx: state.fx_rates.clone().map(FxRatesApi::new),
+        annotations: state.annotations.clone(),
+        erasure: state.erasure.clone(),
+        mode: state.mode,
+    })
 }
 
 fn cost_queries(state: &GatewayState) -> Arc<CostQueries> {
@@ -145,15 +148,16 @@ pub fn router(state: GatewayState) -> Router {
 pub fn router_with_anomalies(state: GatewayState, anomalies: Option<graphql::Anomalies>) -> Router {
     let queries = cost_queries(&state);
     let fx = state.fx_rates.clone().map(FxRatesApi::new);
-    let schema = graphql::schema_in_mode(
-        queries.clone(),
-        state.updates,
-        state.alerting.clone(),
+    let schema = graphql::schema_from(graphql::SchemaSources {
+        queries: queries.clone(),
+        updates: state.updates,
+        alerting: state.alerting.clone(),
         anomalies,
-        fx.clone(),
-        state.annotations.clone(),
-        state.mode,
-    );
+        fx: fx.clone(),
+        annotations: state.annotations.clone(),
+        erasure: state.erasure.clone(),
+        mode: state.mode,
+    });
     let gate = state.auth.clone();
     let ws = auth::ws::WsState {
         schema: schema.clone(),

@@ -125,7 +125,7 @@ use statements::AlertStatements;
 
 /// The alert store on CQL; see the module docs for the protocol.
 pub struct CqlAlertStore {
-    session: Arc<Session>,
+    pub(crate) session: Arc<Session>,
     st: AlertStatements,
     keyspace: String,
     /// This instance's low seq bits.

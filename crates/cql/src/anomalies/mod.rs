@@ -85,7 +85,7 @@ const SECONDS_PER_DAY: i64 = 86_400;
 
 /// The anomaly store on CQL; see the module docs for the tables and the protocol.
 pub struct CqlAnomalyStore {
-    session: Arc<Session>,
+    pub(crate) session: Arc<Session>,
     st: AnomalyStatements,
     keyspace: String,
     feed: Arc<dyn AnomalyFeed>,

@@ -57,6 +57,15 @@ mod anomaly_store_contract {
         contract::feedback_round_trips(store).await;
         drop_keyspace(h).await;
     }
+
+    #[tokio::test]
+    #[ignore = "needs a CQL server: make adapters"]
+    async fn erases_one_tenant() {
+        let store = fresh_anomaly_store().await;
+        let h = handle(&store);
+        costwatch_ports::erasure_contract::anomaly_store_erases_one_tenant(store).await;
+        drop_keyspace(h).await;
+    }
 }
 
 #[test]

@@ -16,7 +16,6 @@ use std::time::Duration;
 use anyhow::Context;
 use costwatch_anomaly_detector::{Detector, Options, Runner, SystemClock};
 use costwatch_cql::{Announce, AnomalyFeed, AnomalyStream, CqlAlertStore, CqlAnomalyStore};
-use costwatch_gateway::graphql::Anomalies;
 use costwatch_kafka::KafkaFanout;
 use costwatch_ports::{AnomalyRecord, CostStore, CostUpdates};
 use tokio::sync::watch;
@@ -58,8 +57,8 @@ async fn anomaly_store(cfg: &DistributedConfig) -> anyhow::Result<Arc<CqlAnomaly
 }
 
 /// What a gateway serves anomalies from (and subscribes to them through).
-pub async fn for_gateway(cfg: &DistributedConfig) -> anyhow::Result<Anomalies> {
-    Ok(anomaly_store(cfg).await?)
+pub async fn for_gateway(cfg: &DistributedConfig) -> anyhow::Result<Arc<CqlAnomalyStore>> {
+    anomaly_store(cfg).await
 }
 
 /// Starts the anomaly-detector process's runner; returns its description.

@@ -5,6 +5,7 @@
 pub mod alerting;
 pub mod anomalies;
 pub mod config;
+mod erasure;
 
 use std::sync::Arc;
 
@@ -248,6 +249,7 @@ pub async fn start(role: Role, cfg: DistributedConfig) -> anyhow::Result<Service
             let (store, updates) = (store(&cfg).await?, updates(&cfg).await?);
             let alerting = alerting::for_gateway(&cfg, store.clone(), updates.clone()).await?;
             let anomalies = anomalies::for_gateway(&cfg).await?;
+            let erasure = erasure::cql(&cfg, anomalies.clone()).await?;
             let gateway = costwatch_gateway::router_with_anomalies(
                 costwatch_gateway::GatewayState {
                     alerting: Some(alerting),
@@ -264,13 +266,14 @@ pub async fn start(role: Role, cfg: DistributedConfig) -> anyhow::Result<Service
                         .default_currency
                         .parse()
                         .map_err(|e| anyhow::anyhow!("default_currency: {e}"))?,
+                    erasure: Some(erasure),
                     mode: if cfg.production {
                         costwatch_gateway::ApiMode::Production
                     } else {
                         costwatch_gateway::ApiMode::Development
                     },
                 },
-                Some(anomalies),
+                Some(anomalies as costwatch_gateway::graphql::Anomalies),
             );
             let http = serve::bind("gateway_http", cfg.gateway_http).await?;
             let description = format!(

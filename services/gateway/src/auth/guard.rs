@@ -211,7 +211,10 @@ impl Extension for Guard {
             && let Some(call) = calls.iter().find(|c| is_introspection(c))
         {
             return Err(coded(
-                format!("{}: introspection is disabled in production mode", call.field),
+                format!(
+                    "{}: introspection is disabled in production mode",
+                    call.field
+                ),
                 "INTROSPECTION_DISABLED",
             ));
         }

@@ -70,6 +70,7 @@ pub fn root_field(root: Root, field: &str) -> Option<Rule> {
             | "addAnnotation" | "deleteAnnotation",
         ) => tenant(ManageTenant),
         (Root::Mutation, "putExchangeRates" | "importEcbRates") => platform(Administer),
+        (Root::Mutation, "deleteTenant") => tenant(Administer),
         (Root::Query, "auditLog" | "auditHead") => platform(Administer),
         (
             Root::Subscription,

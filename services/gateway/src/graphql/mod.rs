@@ -14,6 +14,7 @@ mod limits;
 mod query;
 mod rules_root;
 mod subscription;
+mod tenant_root;
 
 use std::sync::Arc;
 
@@ -34,6 +35,7 @@ pub use limits::{MAX_COMPLEXITY, MAX_DEPTH, MAX_INTROSPECTION_DEPTH};
 pub use query::CostQuery;
 pub use rules_root::{ResourceAlertSubscription, RulesMutation, RulesQuery};
 pub use subscription::{CostSubscription, CostUpdateEvent, for_tenant};
+pub use tenant_root::{ErasedStoreGql, TenantErasureGql, TenantMutation};
 
 use crate::queries::{CostQueries, QueryError};
 
@@ -59,6 +61,7 @@ pub struct MutationRoot(
     AnomalyMutation,
     FxMutation,
     AnnotationMutation,
+    TenantMutation,
 );
 
 #[derive(MergedSubscription, Default)]
@@ -124,29 +127,49 @@ pub fn schema_with_annotations(
     fx: Option<crate::fx_rates::FxRatesApi>,
     annotations: Option<Annotations>,
 ) -> CostSchema {
-    schema_in_mode(
+    schema_from(SchemaSources {
         queries,
         updates,
         alerting,
         anomalies,
         fx,
         annotations,
-        crate::ApiMode::Development,
-    )
+        erasure: None,
+        mode: crate::ApiMode::Development,
+    })
 }
 
-/// [`schema_with_annotations`] in `mode`: production hides the schema's description
-/// (introspection and "did you mean" suggestions), which maps the API for an attacker.
-pub fn schema_in_mode(
-    queries: Arc<CostQueries>,
-    updates: Arc<dyn CostUpdates>,
-    alerting: Option<Arc<crate::Alerting>>,
-    anomalies: Option<Anomalies>,
-    fx: Option<crate::fx_rates::FxRatesApi>,
-    annotations: Option<Annotations>,
-    mode: crate::ApiMode,
-) -> CostSchema {
+/// What the schema serves from; `None` parts answer `UNAVAILABLE`.
+pub struct SchemaSources {
+    pub queries: Arc<CostQueries>,
+    pub updates: Arc<dyn CostUpdates>,
+    pub alerting: Option<Arc<crate::Alerting>>,
+    pub anomalies: Option<Anomalies>,
+    pub fx: Option<crate::fx_rates::FxRatesApi>,
+    pub annotations: Option<Annotations>,
+    /// Every store holding tenant rows, for `deleteTenant`.
+    pub erasure: Option<costwatch_ports::TenantErasure>,
+    /// Production hides the schema's description (introspection and "did you mean"
+    /// suggestions), which maps the API for an attacker.
+    pub mode: crate::ApiMode,
+}
+
+/// The schema over `sources`.
+pub fn schema_from(sources: SchemaSources) -> CostSchema {
+    let SchemaSources {
+        queries,
+        updates,
+        alerting,
+        anomalies,
+        fx,
+        annotations,
+        erasure,
+        mode,
+    } = sources;
     let mut b = builder().data(queries).data(updates);
+    if let Some(e) = erasure {
+        b = b.data(e);
+    }
     if mode == crate::ApiMode::Production {
         b = b.disable_introspection().disable_suggestions();
     }

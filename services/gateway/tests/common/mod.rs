@@ -222,6 +222,7 @@ pub fn state(store: &FakeStore, updates: &FakeUpdates) -> GatewayState {
         annotations: None,
         auth: costwatch_gateway::auth::GatewayAuth::disabled(),
         default_currency: Currency::USD,
+        erasure: None,
         mode: costwatch_gateway::ApiMode::Development,
     }
 }
