@@ -79,6 +79,9 @@ impl IngestService for IngestGrpc {
         let authorization = metadata
             .get("authorization")
             .map(|v| v.to_str().unwrap_or("\u{0}").to_string());
+        let source = request
+            .remote_addr()
+            .map_or_else(|| "unknown".into(), |a| a.to_string());
         let events = request.into_inner().events;
         let mut bad_timestamps = BTreeSet::new();
         let values: Vec<Value> = events
@@ -97,7 +100,7 @@ impl IngestService for IngestGrpc {
             .collect();
         match self
             .ingestor
-            .ingest_as(authorization.as_deref(), &values, Utc::now())
+            .ingest_as(authorization.as_deref(), &source, &values, Utc::now())
             .instrument(span)
             .await
         {

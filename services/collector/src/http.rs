@@ -82,6 +82,13 @@ fn parse_body(headers: &HeaderMap, body: &[u8]) -> Result<Vec<Value>, Vec<FieldE
     }
 }
 
+/// The peer address, for the audit log.
+fn source(
+    peer: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
+) -> String {
+    peer.map_or_else(|| "unknown".into(), |p| p.0.0.to_string())
+}
+
 /// The W3C trace-context request headers, for parenting the ingest span.
 fn trace_fields(headers: &HeaderMap) -> impl Iterator<Item = (&str, &str)> {
     [
@@ -94,6 +101,7 @@ fn trace_fields(headers: &HeaderMap) -> impl Iterator<Item = (&str, &str)> {
 
 async fn post_events(
     State(ingestor): State<Arc<Ingestor>>,
+    peer: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
@@ -125,7 +133,7 @@ async fn post_events(
         .get(header::AUTHORIZATION)
         .map(|v| v.to_str().unwrap_or("\u{0}"));
     match ingestor
-        .ingest_as(authorization, &values, Utc::now())
+        .ingest_as(authorization, &source(peer), &values, Utc::now())
         .instrument(span)
         .await
     {

@@ -2,7 +2,8 @@
 
 use costwatch_domain::TenantId;
 use costwatch_domain::access::Action;
-use costwatch_ports::Authenticator;
+use costwatch_domain::audit::{AuditDraft, Outcome};
+use costwatch_ports::{AuditStore, Authenticator};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -60,6 +61,8 @@ pub struct Ingestor {
     /// Checks the credentials of HTTP and gRPC callers; in-process importers call
     /// [`Ingestor::ingest`] directly.
     authenticator: Arc<dyn Authenticator>,
+    /// Where refused network callers are recorded (none: not recorded).
+    audit: Option<Arc<dyn AuditStore>>,
 }
 
 impl Ingestor {
@@ -71,6 +74,39 @@ impl Ingestor {
             card,
             limits,
             authenticator: Arc::new(costwatch_ports::NoAuth),
+            audit: None,
+        }
+    }
+
+    /// Records every refused network caller (bad credential, or a tenant it may not ingest
+    /// for) in the audit log, like the gateway's refusals.
+    pub fn with_audit(mut self, audit: Arc<dyn AuditStore>) -> Self {
+        self.audit = Some(audit);
+        self
+    }
+
+    async fn audit_refusal(
+        &self,
+        actor: &str,
+        tenant: Option<String>,
+        source: &str,
+        reason: String,
+        events: usize,
+    ) {
+        let Some(audit) = &self.audit else {
+            return;
+        };
+        let draft = AuditDraft {
+            at: Utc::now(),
+            actor: actor.to_string(),
+            tenant,
+            action: "ingest".into(),
+            target: format!("{events} events"),
+            source: source.to_string(),
+            outcome: Outcome::Denied { reason },
+        };
+        if let Err(e) = audit.append(draft).await {
+            tracing::error!(error = %e, "audit record of a refused ingest could not be written");
         }
     }
 
@@ -79,18 +115,27 @@ impl Ingestor {
         self
     }
 
-    /// [`Ingestor::ingest`] for a network caller presenting `authorization` (the header value):
-    /// it must be allowed to ingest for the tenant of every event, or nothing is accepted.
+    /// [`Ingestor::ingest`] for a network caller presenting `authorization` (the header value)
+    /// from `source` (its address): it must be allowed to ingest for the tenant of every event,
+    /// or nothing is accepted. Refusals are audited.
     pub async fn ingest_as(
         &self,
         authorization: Option<&str>,
+        source: &str,
         values: &[Value],
         now: DateTime<Utc>,
     ) -> Result<IngestReceipt, IngestError> {
         let principal =
-            costwatch_ports::auth::principal_for(self.authenticator.as_ref(), authorization)
+            match costwatch_ports::auth::principal_for(self.authenticator.as_ref(), authorization)
                 .await
-                .map_err(IngestError::Unauthenticated)?;
+            {
+                Ok(p) => p,
+                Err(e) => {
+                    self.audit_refusal("anonymous", None, source, e.to_string(), values.len())
+                        .await;
+                    return Err(IngestError::Unauthenticated(e));
+                }
+            };
         // A missing or malformed tenant is left to validation, which names it.
         let refused: Vec<FieldError> = values
             .iter()
@@ -105,7 +150,14 @@ impl Ingestor {
                 })
             })
             .collect();
-        if !refused.is_empty() {
+        if let Some(first) = refused.first() {
+            let tenant = values[first.index]
+                .get("tenant")
+                .and_then(Value::as_str)
+                .map(str::to_string);
+            let reason = format!("{} event(s) refused: {}", refused.len(), first.reason);
+            self.audit_refusal(&principal.subject, tenant, source, reason, values.len())
+                .await;
             return Err(IngestError::Forbidden(refused));
         }
         self.ingest(values, now).await

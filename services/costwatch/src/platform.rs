@@ -89,7 +89,7 @@ impl Platform {
         );
         let gate = costwatch_gateway::auth::GatewayAuth {
             authenticator: authenticator.clone(),
-            audit: costwatch_gateway::auth::Auditor(Some(audit)),
+            audit: costwatch_gateway::auth::Auditor(Some(audit.clone())),
         };
 
         let http = crate::serve::bind("http", cfg.http).await?;
@@ -114,7 +114,11 @@ impl Platform {
             max_batch_events: cfg.max_batch_events,
         };
         let ingestor =
-            Arc::new(Ingestor::new(log.clone(), card, limits).with_authenticator(authenticator));
+            Arc::new(
+                Ingestor::new(log.clone(), card, limits)
+                    .with_authenticator(authenticator)
+                    .with_audit(audit.clone()),
+            );
         if let Some(dir) = cfg.import_dir.clone() {
             let every = Duration::from_secs(cfg.import_scan_secs);
             let watch =

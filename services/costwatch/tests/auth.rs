@@ -256,6 +256,12 @@ async fn tokens_roles_and_tenants_are_enforced_over_http() {
     assert!(has(&["admin", "addAnnotation", "allowed"]), "{log:#?}");
     assert!(has(&["tenant-viewer", "costSummary", "denied"]), "{log:#?}");
     assert!(has(&["anonymous", "denied"]), "{log:#?}");
+    // Refused ingests are audited too: the token-less one and the one for another tenant.
+    assert!(has(&["anonymous", "ingest", "denied"]), "{log:#?}");
+    assert!(
+        has(&["ingest", "ingest", "globex", "1 event(s) refused"]),
+        "{log:#?}"
+    );
     let verify = std::process::Command::new(env!("CARGO_BIN_EXE_costwatch"))
         .args(["audit", "verify", "--data-dir"])
         .arg(&s.data_dir)

@@ -27,6 +27,63 @@ fn mask(value: &mut ConstValue, field: Option<&str>) {
     }
 }
 
+/// Masks a JSON document (a REST answer) the same way: every string, with its field's name.
+pub fn mask_json(value: &mut serde_json::Value) {
+    mask_json_field(value, None);
+}
+
+fn mask_json_field(value: &mut serde_json::Value, field: Option<&str>) {
+    match value {
+        serde_json::Value::String(s) => {
+            if let std::borrow::Cow::Owned(masked) = mask_value(field, s) {
+                *s = masked;
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(|v| mask_json_field(v, field)),
+        serde_json::Value::Object(map) => {
+            for (name, v) in map.iter_mut() {
+                mask_json_field(v, Some(name.as_str()));
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The largest REST answer masked in memory; a larger one is refused rather than sent unmasked.
+const MAX_MASKED_BODY: usize = 64 << 20;
+
+/// A REST answer with its JSON body masked. A body that is not JSON is refused (500) rather
+/// than passed through: an unmasked answer must never reach a caller who may not see it.
+pub async fn mask_rest_response(resp: axum::response::Response) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let (mut parts, body) = resp.into_parts();
+    let refuse = |why: &str| {
+        tracing::error!(why, "a REST answer could not be masked; refused");
+        (
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+            axum::Json(
+                serde_json::json!({"error": "the answer could not be masked", "code": "INTERNAL"}),
+            ),
+        )
+            .into_response()
+    };
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_MASKED_BODY).await else {
+        return refuse("body too large or unreadable");
+    };
+    if bytes.is_empty() {
+        return axum::response::Response::from_parts(parts, axum::body::Body::empty());
+    }
+    let Ok(mut json) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
+        return refuse("body is not JSON");
+    };
+    mask_json(&mut json);
+    let Ok(masked) = serde_json::to_vec(&json) else {
+        return refuse("masked body could not be written");
+    };
+    parts.headers.remove(axum::http::header::CONTENT_LENGTH);
+    axum::response::Response::from_parts(parts, axum::body::Body::from(masked))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -49,5 +106,34 @@ mod tests {
         );
         assert_eq!(json["costBreakdown"][0]["amount"], "123456789012");
         assert_eq!(json["accountId"], "********9012");
+    }
+
+    #[tokio::test]
+    async fn rest_answers_are_masked_and_non_json_is_refused() {
+        use axum::response::IntoResponse;
+        let answer = axum::Json(serde_json::json!({
+            "rows": [{ "resource": "arn:aws:ec2:us-east-1:123456789012:instance/i-0abc1234def", "accountId": "123456789012" }]
+        }))
+        .into_response();
+        let masked = mask_rest_response(answer).await;
+        assert_eq!(masked.status(), 200);
+        let bytes = axum::body::to_bytes(masked.into_body(), 1 << 20)
+            .await
+            .expect("body");
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(!text.contains("123456789012"), "{text}");
+        assert!(text.contains("********9012"), "{text}");
+
+        let csv = (
+            [("content-type", "text/csv")],
+            "resource\narn:aws:ec2:us-east-1:123456789012:instance/i-1\n",
+        )
+            .into_response();
+        let refused = mask_rest_response(csv).await;
+        assert_eq!(refused.status(), 500);
+        let bytes = axum::body::to_bytes(refused.into_body(), 1 << 20)
+            .await
+            .expect("body");
+        assert!(!String::from_utf8_lossy(&bytes).contains("123456789012"));
     }
 }

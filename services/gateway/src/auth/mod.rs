@@ -226,6 +226,12 @@ pub async fn rest_guard(State(auth): State<GatewayAuth>, req: Request, next: Nex
     let write = !(method == axum::http::Method::GET || method == axum::http::Method::HEAD);
     let export = path == crate::rest::RECONCILIATION_PATH;
     let resp = next.run(req).await;
+    // Masked like GraphQL answers: a tenant-viewer gets no resource ARNs or account ids.
+    let resp = if principal.needs_masking() {
+        masking::mask_rest_response(resp).await
+    } else {
+        resp
+    };
     if write || export {
         let outcome = if resp.status().is_success() {
             Outcome::Allowed
