@@ -391,4 +391,21 @@ async fn arns_are_masked_for_viewers_only() {
         "arn:aws:lambda:us-east-1:123456789012:function:orders",
         "{v}"
     );
+
+    // REST answers are masked the same way.
+    let rest = "/api/admin/costs/history?tenant=acme&from=2026-03-01T00:00:00Z&to=2026-03-03T00:00:00Z&granularity=day&groupBy=service";
+    let get_as = |token: &str| {
+        Request::get(rest)
+            .header("authorization", format!("Bearer {token}"))
+            .body(Body::empty())
+            .expect("request")
+    };
+    let (status, v) = call(&app, get_as("acme-viewer")).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let text = v.to_string();
+    assert!(text.contains("arn:aws:lambda:us-east-1:********9012"), "{v}");
+    assert!(!text.contains("123456789012"), "REST leaked the account: {v}");
+    let (status, v) = call(&app, get_as("acme-admin")).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert!(v.to_string().contains("123456789012"), "{v}");
 }
