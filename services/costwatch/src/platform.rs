@@ -113,12 +113,11 @@ impl Platform {
             max_body_bytes: cfg.max_body_bytes,
             max_batch_events: cfg.max_batch_events,
         };
-        let ingestor =
-            Arc::new(
-                Ingestor::new(log.clone(), card, limits)
-                    .with_authenticator(authenticator)
-                    .with_audit(audit.clone()),
-            );
+        let ingestor = Arc::new(
+            Ingestor::new(log.clone(), card, limits)
+                .with_authenticator(authenticator)
+                .with_audit(audit.clone()),
+        );
         if let Some(dir) = cfg.import_dir.clone() {
             let every = Duration::from_secs(cfg.import_scan_secs);
             let watch =

@@ -403,8 +403,14 @@ async fn arns_are_masked_for_viewers_only() {
     let (status, v) = call(&app, get_as("acme-viewer")).await;
     assert_eq!(status, StatusCode::OK, "{v}");
     let text = v.to_string();
-    assert!(text.contains("arn:aws:lambda:us-east-1:********9012"), "{v}");
-    assert!(!text.contains("123456789012"), "REST leaked the account: {v}");
+    assert!(
+        text.contains("arn:aws:lambda:us-east-1:********9012"),
+        "{v}"
+    );
+    assert!(
+        !text.contains("123456789012"),
+        "REST leaked the account: {v}"
+    );
     let (status, v) = call(&app, get_as("acme-admin")).await;
     assert_eq!(status, StatusCode::OK, "{v}");
     assert!(v.to_string().contains("123456789012"), "{v}");
