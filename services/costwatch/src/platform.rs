@@ -149,9 +149,9 @@ impl Platform {
             &mut tasks,
             &shutdown,
         )?;
-        let erasure = crate::erasure::embedded(&cfg.data_dir)?;
+        let erasure = crate::erasure::embedded(&cfg.data_dir);
         crate::retention::spawn(
-            crate::retention::embedded(cfg.retention(), &cfg.data_dir)?,
+            crate::retention::embedded(cfg.retention(), &cfg.data_dir),
             store.clone(),
             Duration::from_secs(cfg.retention_sweep_secs),
             &mut tasks,

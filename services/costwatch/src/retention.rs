@@ -6,27 +6,22 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use costwatch_domain::retention::RetentionPolicy;
-use costwatch_embedded::{
-    SqliteAlertStore, SqliteAnnotations, SqliteAnomalyStore, SqliteLog, SqliteStore,
-};
 use costwatch_ports::{CostStore, RetentionSweep, TenantRetention};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
-/// The stores of `data_dir` with time-bound rows (each on its own connection, like erasure).
-pub fn embedded(policy: RetentionPolicy, data_dir: &Path) -> anyhow::Result<RetentionSweep> {
+/// The stores of `data_dir` with time-bound rows (opened per sweep, like erasure's; the
+/// "holds" names are the erasure's, so logs read the same).
+pub fn embedded(policy: RetentionPolicy, data_dir: &Path) -> RetentionSweep {
+    use crate::erasure::{alerts, annotations, anomalies, costs, log};
     let stores: Vec<Arc<dyn TenantRetention>> = vec![
-        Arc::new(SqliteLog::open(&data_dir.join("bus.sqlite"))?),
-        Arc::new(SqliteStore::open(&data_dir.join("store.sqlite"))?),
-        Arc::new(SqliteAlertStore::open(&data_dir.join("alerts.sqlite"))?),
-        Arc::new(SqliteAnomalyStore::open(
-            &data_dir.join("anomalies.sqlite"),
-        )?),
-        Arc::new(SqliteAnnotations::open(
-            &data_dir.join("annotations.sqlite"),
-        )?),
+        Arc::new(log(data_dir)),
+        Arc::new(costs(data_dir)),
+        Arc::new(alerts(data_dir)),
+        Arc::new(anomalies(data_dir)),
+        Arc::new(annotations(data_dir)),
     ];
-    Ok(RetentionSweep::new(policy, stores))
+    RetentionSweep::new(policy, stores)
 }
 
 /// Sweeps now and then every `every`, until shutdown; nothing is spawned when the policy keeps
