@@ -17,6 +17,7 @@ pub mod pricing;
 pub mod query;
 pub mod retention;
 pub mod rollup;
+pub mod sensitive_labels;
 pub mod validate;
 
 pub use event::{Category, SubKind, TenantId, UsageEvent};

@@ -165,6 +165,7 @@ notifier = {{ $c.notifier | toString | toJson }}
 data_dir = {{ $c.data_dir | toString | toJson }}
 alert_sweep_secs = {{ $c.alert_sweep_secs | int64 }}
 production = {{ $c.production }}
+sensitive_labels = {{ $c.sensitive_labels | default list | toJson }}
 rate_limit_per_minute = {{ $c.rate_limit_per_minute | int64 }}
 rate_limit_burst = {{ $c.rate_limit_burst | int64 }}
 request_timeout_secs = {{ $c.request_timeout_secs | int64 }}

@@ -57,6 +57,9 @@ pub struct UpConfig {
     /// Hide the API's self-description (GraphiQL, introspection, field suggestions): for a
     /// platform reachable by more than its developers.
     pub production: bool,
+    /// Label keys whose values are sensitive (`["owner", "email"]`): masked for tenant-viewers,
+    /// who may not group or filter by them either.
+    pub sensitive_labels: Vec<String>,
     /// Days of cost history kept for every tenant without an entry in `retention_tenants`
     /// (at least 31); 0 keeps everything.
     pub retention_days: u32,
@@ -100,6 +103,7 @@ impl Default for UpConfig {
             pollers: Vec::new(),
             auth: crate::auth::AuthSettings::default(),
             production: false,
+            sensitive_labels: Vec::new(),
             retention_days: 0,
             retention_tenants: std::collections::BTreeMap::new(),
             retention_sweep_secs: 3600,
@@ -186,6 +190,10 @@ impl UpConfig {
         ));
         problems.extend(self.tls().problems());
         problems.extend(self.retention().problems());
+        problems.extend(
+            costwatch_domain::sensitive_labels::SensitiveLabels::new(self.sensitive_labels.clone())
+                .problems(),
+        );
         if !(1..=86_400).contains(&self.retention_sweep_secs) {
             problems.push("retention_sweep_secs: must be between 1 and 86400".into());
         }

@@ -90,6 +90,9 @@ impl Platform {
         let gate = costwatch_gateway::auth::GatewayAuth {
             authenticator: authenticator.clone(),
             audit: costwatch_gateway::auth::Auditor(Some(audit.clone())),
+            sensitive_labels: Arc::new(costwatch_domain::sensitive_labels::SensitiveLabels::new(
+                cfg.sensitive_labels.clone(),
+            )),
         };
 
         let http = crate::serve::bind("http", cfg.http).await?;
@@ -187,7 +190,10 @@ impl Platform {
         crate::serve::spawn_grpc_ingest(
             &mut tasks,
             grpc,
-            tls.as_ref(),
+            crate::serve::GrpcServing {
+                tls: tls.as_ref(),
+                rate_limits: cfg.hardening().rate_limits,
+            },
             ingestor,
             Some(alerting),
             gate,

@@ -93,16 +93,23 @@ pub fn spawn_http(
     Ok(())
 }
 
+/// How the gRPC listener serves: TLS when configured, the per-caller limit when set.
+pub struct GrpcServing<'a> {
+    pub tls: Option<&'a Tls>,
+    pub rate_limits: Option<RateLimits>,
+}
+
 /// The collector's gRPC listener (over TLS with `tls`): IngestService, health and reflection.
 pub async fn spawn_grpc_ingest(
     tasks: &mut JoinSet<()>,
     listener: TcpListener,
-    tls: Option<&Tls>,
+    serving: GrpcServing<'_>,
     ingestor: Arc<Ingestor>,
     alerting: Option<Arc<costwatch_gateway::Alerting>>,
     auth: costwatch_gateway::auth::GatewayAuth,
     shutdown: &watch::Sender<bool>,
 ) -> anyhow::Result<()> {
+    let GrpcServing { tls, rate_limits } = serving;
     let (health_reporter, health_service) = tonic_health::server::health_reporter();
     let budget_grpc = match alerting {
         Some(a) => {
@@ -134,7 +141,11 @@ pub async fn spawn_grpc_ingest(
     let stopped = async move {
         let _ = stop.wait_for(|s| *s).await;
     };
+    // The HTTP listener's per-caller limit, with buckets of its own.
     let router = tonic::transport::Server::builder()
+        .layer(costwatch_gateway::hardening_grpc::GrpcRateLimitLayer::new(
+            rate_limits,
+        ))
         .add_service(health_service)
         .add_service(reflection)
         .add_service(ingest_grpc)

@@ -66,3 +66,46 @@ async fn the_listener_limits_callers_and_sets_security_headers() {
     assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
     assert_eq!(page.headers()["x-content-type-options"], "nosniff");
 }
+
+/// The gRPC listener has the same per-caller limit (RESOURCE_EXHAUSTED with `retry-after`);
+/// health checks are exempt.
+#[tokio::test]
+async fn the_grpc_listener_limits_callers_too() {
+    let app = Embedded::start(|cfg, _| {
+        cfg.rate_limit_per_minute = 60;
+        cfg.rate_limit_burst = 2;
+    })
+    .await;
+    let addr = app.platform.as_ref().expect("platform").grpc_addr;
+    let channel = tonic::transport::Channel::from_shared(format!("http://{addr}"))
+        .expect("uri")
+        .connect()
+        .await
+        .expect("connect");
+    let mut ingest =
+        costwatch_proto::v1::ingest_service_client::IngestServiceClient::new(channel.clone());
+    // An empty batch is refused by the collector (INVALID_ARGUMENT) — once the limit let it in.
+    for _ in 0..2 {
+        let err = ingest
+            .ingest(costwatch_proto::v1::IngestRequest { events: vec![] })
+            .await
+            .expect_err("empty batch");
+        assert_eq!(err.code(), tonic::Code::InvalidArgument, "{err}");
+    }
+    let limited = ingest
+        .ingest(costwatch_proto::v1::IngestRequest { events: vec![] })
+        .await
+        .expect_err("over the limit");
+    assert_eq!(limited.code(), tonic::Code::ResourceExhausted, "{limited}");
+    assert!(limited.message().contains("rate limit"), "{limited}");
+    let mut health = tonic_health::pb::health_client::HealthClient::new(channel);
+    for _ in 0..4 {
+        let status = health
+            .check(tonic_health::pb::HealthCheckRequest {
+                service: String::new(),
+            })
+            .await
+            .expect("health is never limited");
+        assert_eq!(status.into_inner().status, 1, "SERVING");
+    }
+}

@@ -8,6 +8,7 @@ pub mod fx_rates;
 pub mod graphql;
 pub mod grpc;
 pub mod hardening;
+pub mod hardening_grpc;
 pub mod openapi;
 mod openapi_budgets;
 pub mod queries;
@@ -178,6 +179,7 @@ pub fn router_with_anomalies(state: GatewayState, anomalies: Option<graphql::Ano
         .with_state(GraphqlState {
             schema,
             audit: gate.audit.clone(),
+            sensitive_labels: gate.sensitive_labels.clone(),
         })
         .route(GRAPHQL_WS_PATH, get(auth::ws::graphql_ws).with_state(ws));
     let api = Router::new()
@@ -207,6 +209,7 @@ pub fn sdl() -> String {
 struct GraphqlState {
     schema: CostSchema,
     audit: auth::Auditor,
+    sensitive_labels: Arc<costwatch_domain::sensitive_labels::SensitiveLabels>,
 }
 
 /// One operation per request (no batches, so the depth and complexity limits bound a request),
@@ -221,7 +224,8 @@ async fn graphql_post(
         .into_inner()
         .data(principal)
         .data(source)
-        .data(state.audit.clone());
+        .data(state.audit.clone())
+        .data(state.sensitive_labels.clone());
     state.schema.execute(req).await.into()
 }
 

@@ -55,6 +55,7 @@ fn app_with(audit: Auditor) -> axum::Router {
             ("acme-ingest", principal("ingest", &["acme"])),
         ]))),
         audit,
+        sensitive_labels: Arc::default(),
     };
     costwatch_gateway::router(state)
 }
@@ -371,6 +372,7 @@ async fn arns_are_masked_for_viewers_only() {
             ("acme-viewer", principal("tenant-viewer", &["acme"])),
         ]))),
         audit: Auditor::default(),
+        sensitive_labels: Arc::default(),
     };
     let app = costwatch_gateway::router(state);
     let q = "{ costBreakdown(tenant: \"acme\", range: {from: \"2026-03-01T00:00:00Z\", to: \"2026-03-03T00:00:00Z\"}, groupBy: [SERVICE]) { keys amount { amount } } }";
@@ -414,4 +416,79 @@ async fn arns_are_masked_for_viewers_only() {
     let (status, v) = call(&app, get_as("acme-admin")).await;
     assert_eq!(status, StatusCode::OK, "{v}");
     assert!(v.to_string().contains("123456789012"), "{v}");
+}
+
+/// Labels marked sensitive: a tenant-viewer may not group or filter by them (GraphQL or REST);
+/// a tenant-admin may, and other labels stay open to the viewer.
+#[tokio::test]
+async fn sensitive_labels_cannot_be_grouped_or_filtered_by_viewers() {
+    let store = FakeStore::default();
+    store.add(Fact {
+        labels: r#"{"owner":"alice@example.com","team":"checkout"}"#,
+        ..fact("acme", "2026-03-02T10:00:00Z", "3")
+    });
+    let mut state = state(&store, &FakeUpdates::default());
+    state.auth = GatewayAuth {
+        authenticator: Arc::new(TableAuth(HashMap::from([
+            ("acme-admin", principal("tenant-admin", &["acme"])),
+            ("acme-viewer", principal("tenant-viewer", &["acme"])),
+        ]))),
+        audit: Auditor::default(),
+        sensitive_labels: Arc::new(costwatch_domain::sensitive_labels::SensitiveLabels::new([
+            "owner",
+        ])),
+    };
+    let app = costwatch_gateway::router(state);
+    let range = "range: {from: \"2026-03-01T00:00:00Z\", to: \"2026-03-03T00:00:00Z\"}";
+    let by = |key: &str| {
+        format!(
+            "{{ costBreakdown(tenant: \"acme\", {range}, groupBy: [LABEL], labelKey: \"{key}\") {{ keys }} }}"
+        )
+    };
+    let (_, v) = post(&app, "acme-viewer", &by("owner")).await;
+    assert_eq!(codes(&v), vec!["FORBIDDEN"], "{v}");
+    assert!(
+        v["errors"][0]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("labelKey"),
+        "{v}"
+    );
+    assert!(!v.to_string().contains("alice"), "{v}");
+    let (_, v) = post(&app, "acme-viewer", &by("team")).await;
+    assert_eq!(v["data"]["costBreakdown"][0]["keys"][0], "checkout", "{v}");
+    let (_, v) = post(&app, "acme-admin", &by("owner")).await;
+    assert_eq!(
+        v["data"]["costBreakdown"][0]["keys"][0], "alice@example.com",
+        "{v}"
+    );
+
+    // Filtering by a sensitive value is probing for it: refused too, also through a variable.
+    let filtered = format!(
+        "query($f: CostFilterInput) {{ costBreakdown(tenant: \"acme\", {range}, groupBy: [SERVICE], filter: $f) {{ keys }} }}"
+    );
+    let body = json!({"query": filtered, "variables": {"f": {"labels": [{"key": "owner", "value": "alice@example.com"}]}}});
+    let req = Request::post("/graphql")
+        .header("content-type", "application/json")
+        .header("authorization", "Bearer acme-viewer")
+        .body(Body::from(body.to_string()))
+        .expect("request");
+    let (_, v) = call(&app, req).await;
+    assert_eq!(codes(&v), vec!["FORBIDDEN"], "{v}");
+
+    // REST: the same rule on `labelKey`.
+    let rest = |key: &str, token: &str| {
+        Request::get(format!("/api/admin/costs/history?tenant=acme&from=2026-03-01T00:00:00Z&to=2026-03-03T00:00:00Z&granularity=day&groupBy=label&labelKey={key}"))
+            .header("authorization", format!("Bearer {token}"))
+            .body(Body::empty())
+            .expect("request")
+    };
+    let (status, v) = call(&app, rest("owner", "acme-viewer")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{v}");
+    assert!(!v.to_string().contains("alice"), "{v}");
+    let (status, _) = call(&app, rest("team", "acme-viewer")).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, v) = call(&app, rest("owner", "acme-admin")).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert!(v.to_string().contains("alice@example.com"), "{v}");
 }

@@ -75,6 +75,9 @@ pub struct DistributedConfig {
     /// Hide the API's self-description (GraphiQL, introspection, field suggestions); on by
     /// default, since a distributed deployment serves more than its developers.
     pub production: bool,
+    /// Label keys whose values are sensitive: masked for tenant-viewers, who may not group or
+    /// filter by them either.
+    pub sensitive_labels: Vec<String>,
     /// Requests per minute per caller on the gateway and collector HTTP listeners (per token or
     /// API key; per address without one); 0 turns the limit off.
     pub rate_limit_per_minute: u32,
@@ -125,6 +128,7 @@ impl Default for DistributedConfig {
             auth_role_claim: "role".into(),
             auth_tenants_claim: "tenants".into(),
             production: true,
+            sensitive_labels: Vec::new(),
             rate_limit_per_minute: 600,
             rate_limit_burst: 120,
             request_timeout_secs: 30,
@@ -270,6 +274,11 @@ impl DistributedConfig {
     }
 
     /// Every problem at once, each naming the setting.
+    /// The `sensitive_labels` setting.
+    pub fn sensitive_labels(&self) -> costwatch_domain::sensitive_labels::SensitiveLabels {
+        costwatch_domain::sensitive_labels::SensitiveLabels::new(self.sensitive_labels.clone())
+    }
+
     pub fn validate(&self) -> Result<(), Vec<String>> {
         let mut problems = Vec::new();
         if self.kafka_brokers.trim().is_empty() {
@@ -344,6 +353,7 @@ impl DistributedConfig {
         // Only the pair here: every role reads this file, but the certificate and key are read
         // (and, in the chart, mounted) only where they are served, by the gateway and collector.
         problems.extend(self.tls().pairing_problems());
+        problems.extend(self.sensitive_labels().problems());
         if problems.is_empty() {
             Ok(())
         } else {

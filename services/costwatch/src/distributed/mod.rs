@@ -207,11 +207,15 @@ pub async fn start(role: Role, cfg: DistributedConfig) -> anyhow::Result<Service
                 authenticator: auth.authenticator,
                 // No audit store in distributed mode yet (the log is SQLite, per host).
                 audit: costwatch_gateway::auth::Auditor::default(),
+                sensitive_labels: Arc::new(cfg.sensitive_labels()),
             };
             serve::spawn_grpc_ingest(
                 &mut tasks,
                 grpc,
-                tls.as_ref(),
+                serve::GrpcServing {
+                    tls: tls.as_ref(),
+                    rate_limits: cfg.hardening().rate_limits,
+                },
                 ingestor,
                 None,
                 gate,
@@ -261,6 +265,7 @@ pub async fn start(role: Role, cfg: DistributedConfig) -> anyhow::Result<Service
                     auth: costwatch_gateway::auth::GatewayAuth {
                         authenticator: auth.authenticator,
                         audit: costwatch_gateway::auth::Auditor::default(),
+                        sensitive_labels: Arc::new(cfg.sensitive_labels()),
                     },
                     default_currency: cfg
                         .default_currency

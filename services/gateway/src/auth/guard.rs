@@ -15,6 +15,7 @@ use async_graphql::parser::types::{ExecutableDocument, OperationType, Selection,
 use async_graphql::{IntrospectionMode, ServerError, ServerResult, Value, Variables};
 use costwatch_domain::access::Principal;
 use costwatch_domain::audit::Outcome;
+use costwatch_domain::sensitive_labels::SensitiveLabels;
 
 use super::policy::{Root, root_field};
 use super::{Auditor, RequestSource};
@@ -45,6 +46,9 @@ pub(crate) struct RootCall {
     pub tenant: TenantArg,
     /// The `id` argument, when there is one (what a mutation acts on).
     pub id: Option<String>,
+    /// Label keys the call groups or filters by (`labelKey`, `filter.labels[].key`), with the
+    /// argument naming them.
+    pub label_keys: Vec<(&'static str, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -127,6 +131,7 @@ fn collect(
                                 .into_const_with(|name| variables.get(&name).cloned().ok_or(())),
                         )
                     }),
+                    label_keys: label_keys(f, variables),
                 });
             }
             Selection::InlineFragment(frag) => collect(
@@ -159,6 +164,37 @@ fn collect(
             }
         }
     }
+}
+
+/// The label keys a field groups (`labelKey`) or filters (`filter: {labels: [{key}]}`) by.
+fn label_keys(
+    f: &async_graphql::parser::types::Field,
+    variables: &Variables,
+) -> Vec<(&'static str, String)> {
+    let resolve = |name: &str| {
+        f.get_argument(name).and_then(|v| {
+            v.node
+                .clone()
+                .into_const_with(|var| variables.get(&var).cloned().ok_or(()))
+                .ok()
+        })
+    };
+    let mut keys = Vec::new();
+    if let Some(Value::String(k)) = resolve("labelKey") {
+        keys.push(("labelKey", k));
+    }
+    if let Some(Value::Object(filter)) = resolve("filter")
+        && let Some(Value::List(labels)) = filter.get("labels")
+    {
+        for label in labels {
+            if let Value::Object(l) = label
+                && let Some(Value::String(k)) = l.get("key")
+            {
+                keys.push(("filter.labels.key", k.clone()));
+            }
+        }
+    }
+    keys
 }
 
 /// The string of an argument resolved against the request's variables.
@@ -218,8 +254,19 @@ impl Extension for Guard {
                 "INTROSPECTION_DISABLED",
             ));
         }
+        let labels = ctx
+            .data_opt::<Arc<SensitiveLabels>>()
+            .cloned()
+            .unwrap_or_default();
         for call in &calls {
-            if let Some(reason) = refusal(principal, call) {
+            let sensitive = principal
+                .needs_masking()
+                .then(|| call.label_keys.iter().find(|(_, k)| labels.contains(k)))
+                .flatten()
+                .map(|(arg, key)| {
+                    format!("{}: {arg}: {key} is a sensitive label; this role may not group or filter by it", call.field)
+                });
+            if let Some(reason) = refusal(principal, call).or(sensitive) {
                 let tenant = match &call.tenant {
                     TenantArg::Given(t) => Some(t.clone()),
                     _ => None,
@@ -261,9 +308,13 @@ impl Extension for Guard {
             .is_some_and(Principal::needs_masking)
         {
             use futures::StreamExt;
+            let labels = ctx
+                .data_opt::<Arc<SensitiveLabels>>()
+                .cloned()
+                .unwrap_or_default();
             stream
-                .map(|mut r| {
-                    super::masking::mask_response(&mut r);
+                .map(move |mut r| {
+                    super::masking::mask_response(&mut r, &labels);
                     r
                 })
                 .boxed()
@@ -283,7 +334,11 @@ impl Extension for Guard {
             .data_opt::<Principal>()
             .is_some_and(Principal::needs_masking)
         {
-            super::masking::mask_response(&mut response);
+            let labels = ctx
+                .data_opt::<Arc<SensitiveLabels>>()
+                .cloned()
+                .unwrap_or_default();
+            super::masking::mask_response(&mut response, &labels);
         }
         let mutations = self.mutations.lock().map(|m| m.clone()).unwrap_or_default();
         let Some(principal) = ctx.data_opt::<Principal>() else {

@@ -22,6 +22,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use costwatch_domain::access::Principal;
 use costwatch_domain::audit::{AuditDraft, Outcome};
+use costwatch_domain::sensitive_labels::SensitiveLabels;
 use costwatch_ports::{AuditStore, AuthError, Authenticator};
 use serde_json::json;
 
@@ -30,6 +31,8 @@ use serde_json::json;
 pub struct GatewayAuth {
     pub authenticator: Arc<dyn Authenticator>,
     pub audit: Auditor,
+    /// Label keys whose values callers without `ViewSensitive` may not see.
+    pub sensitive_labels: Arc<SensitiveLabels>,
 }
 
 impl GatewayAuth {
@@ -38,6 +41,7 @@ impl GatewayAuth {
         GatewayAuth {
             authenticator: Arc::new(costwatch_ports::NoAuth),
             audit: Auditor::default(),
+            sensitive_labels: Arc::default(),
         }
     }
 
@@ -197,6 +201,11 @@ pub async fn rest_guard(State(auth): State<GatewayAuth>, req: Request, next: Nex
     let path = req.uri().path().to_string();
     let method = req.method().clone();
     let tenant_raw = tenant_param(req.uri());
+    let sensitive_group = principal
+        .needs_masking()
+        .then(|| query_param(req.uri(), "labelKey"))
+        .flatten()
+        .filter(|key| auth.sensitive_labels.contains(key));
     let refusal = match policy::rest_route(&method, &path) {
         None => Some(format!("{method} {path}: no access rule; refused")),
         Some(rule) if rule.tenant_scoped => principal
@@ -207,7 +216,12 @@ pub async fn rest_guard(State(auth): State<GatewayAuth>, req: Request, next: Nex
             .authorize(rule.action, None)
             .err()
             .map(|d| d.reason),
-    };
+    }
+    .or_else(|| {
+        sensitive_group.map(|key| {
+            format!("labelKey: {key} is a sensitive label; this role may not group by it")
+        })
+    });
     let action = format!("{method} {path}");
     if let Some(reason) = refusal {
         auth.audit
@@ -228,7 +242,7 @@ pub async fn rest_guard(State(auth): State<GatewayAuth>, req: Request, next: Nex
     let resp = next.run(req).await;
     // Masked like GraphQL answers: a tenant-viewer gets no resource ARNs or account ids.
     let resp = if principal.needs_masking() {
-        masking::mask_rest_response(resp).await
+        masking::mask_rest_response(resp, &auth.sensitive_labels).await
     } else {
         resp
     };
@@ -259,7 +273,11 @@ fn forbidden_rest(reason: &str) -> Response {
 /// The `tenant` query parameter (decoded), if present — read with the same extractor the
 /// handlers use, so the guard and the handler cannot disagree on which tenant was asked for.
 fn tenant_param(uri: &axum::http::Uri) -> Option<String> {
+    query_param(uri, "tenant")
+}
+
+fn query_param(uri: &axum::http::Uri, name: &str) -> Option<String> {
     axum::extract::Query::<crate::rest::Params>::try_from_uri(uri)
         .ok()
-        .and_then(|q| q.0.get("tenant").cloned())
+        .and_then(|q| q.0.get(name).cloned())
 }

@@ -183,6 +183,7 @@ async fn run_session(
     let mut data = Data::default();
     data.insert(principal.clone());
     data.insert(state.auth.audit.clone());
+    data.insert(state.auth.sensitive_labels.clone());
     data.insert(source);
     let machine = async_graphql::http::WebSocket::new(state.schema.clone(), input, protocol)
         .on_connection_init(move |_| async move { Ok(data) });
