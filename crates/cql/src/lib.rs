@@ -15,6 +15,8 @@
 mod alerts;
 mod annotations;
 mod anomalies;
+mod api_keys;
+mod audit;
 mod commit;
 mod erasure;
 mod fx;
@@ -32,6 +34,8 @@ use scylla::client::session_builder::SessionBuilder;
 pub use alerts::CqlAlertStore;
 pub use annotations::CqlAnnotations;
 pub use anomalies::{Announce, AnomalyFeed, AnomalyStream, CqlAnomalyStore, LocalAnomalyFeed};
+pub use api_keys::CqlApiKeys;
+pub use audit::CqlAuditStore;
 pub use fx::CqlFxRates;
 pub use migrate::{MIGRATIONS, MigrateError, migrate};
 pub use store::CqlStore;

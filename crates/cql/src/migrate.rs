@@ -31,6 +31,16 @@ pub const MIGRATIONS: &[(i32, &str, &str)] = &[
         "005_annotations",
         include_str!("../../../schemas/cql/005_annotations.cql"),
     ),
+    (
+        6,
+        "006_audit",
+        include_str!("../../../schemas/cql/006_audit.cql"),
+    ),
+    (
+        7,
+        "007_api_keys",
+        include_str!("../../../schemas/cql/007_api_keys.cql"),
+    ),
 ];
 
 #[derive(Debug, thiserror::Error)]

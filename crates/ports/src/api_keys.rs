@@ -224,36 +224,47 @@ pub mod contract {
     }
 }
 
-/// `api_key_store_contract!(make())`, where `make()` yields a fresh, empty store.
+/// `api_key_store_contract!(make() [, teardown = f] [, ignore = ".."])`, where `make()` yields a
+/// fresh, empty store; `f(&store)` runs after a case passed (e.g. to drop a test keyspace).
 #[macro_export]
 macro_rules! api_key_store_contract {
-    ($make:expr) => {
+    ($make:expr $(, teardown = $teardown:path)? $(, ignore = $why:literal)?) => {
         mod api_key_store_contract {
             use super::*;
             #[tokio::test]
+            $(#[ignore = $why])?
             async fn create_get_and_duplicate() {
                 let store = $make.await;
                 $crate::api_keys::contract::create_get_and_duplicate(&store).await;
+                $($teardown(&store).await;)?
             }
             #[tokio::test]
+            $(#[ignore = $why])?
             async fn list_order() {
                 let store = $make.await;
                 $crate::api_keys::contract::list_order(&store).await;
+                $($teardown(&store).await;)?
             }
             #[tokio::test]
+            $(#[ignore = $why])?
             async fn revoke_is_idempotent() {
                 let store = $make.await;
                 $crate::api_keys::contract::revoke_is_idempotent(&store).await;
+                $($teardown(&store).await;)?
             }
             #[tokio::test]
+            $(#[ignore = $why])?
             async fn touch_updates_last_used() {
                 let store = $make.await;
                 $crate::api_keys::contract::touch_updates_last_used(&store).await;
+                $($teardown(&store).await;)?
             }
             #[tokio::test]
+            $(#[ignore = $why])?
             async fn erases_one_tenant() {
                 let store = $make.await;
                 $crate::erasure_contract::api_key_store_erases_one_tenant(&store).await;
+                $($teardown(&store).await;)?
             }
         }
     };
