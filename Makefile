@@ -66,7 +66,7 @@ adapters: toolchain
 	export COSTWATCH_KAFKA_BROKERS=127.0.0.1:9092 COSTWATCH_CQL_NODES=127.0.0.1:9042; \
 	  $(CARGO) test --workspace --lib -- --include-ignored \
 	    usage_log_contract cost_store_contract cost_updates_contract alert_store_contract fx_rate_store_contract annotation_store_contract alerts::tests anomalies::tests trace_context dead_letter_topic crash_recovery \
-	  && $(CARGO) test --workspace --test distributed_chaos --test distributed_alerts --test distributed_anomalies -- --include-ignored --nocapture; \
+	  && $(CARGO) test --workspace --test distributed_chaos --test distributed_alerts --test distributed_anomalies --test distributed_security -- --include-ignored --nocapture; \
 	  rc=$$?; deploy/dev/stack.sh stop; exit $$rc
 
 # The long distributed crash test: 1M events, 100 tenants, 20 aggregator SIGKILLs and one Kafka

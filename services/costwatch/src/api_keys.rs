@@ -2,7 +2,7 @@
 //! `<data-dir>/api_keys.sqlite` (docs/security.md). Works whether or not Costwatch is running;
 //! a running `costwatch up` sees new and revoked keys on the next request.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -26,9 +26,13 @@ pub enum ApiKeyCommand {
 
 #[derive(Args)]
 pub struct DataDir {
-    /// Data directory holding api_keys.sqlite.
+    /// Data directory holding api_keys.sqlite (`costwatch up`).
     #[arg(long, default_value = "./data")]
     data_dir: PathBuf,
+    /// Distributed mode: the services' config file (or `-` for defaults and COSTWATCH_* env);
+    /// keys are then kept in its CQL keyspace.
+    #[arg(long, value_name = "FILE")]
+    distributed: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -65,11 +69,28 @@ pub async fn run(command: ApiKeyCommand) -> ExitCode {
     }
 }
 
-fn open(cmd: &str, data_dir: &Path) -> Result<SqliteApiKeys, ExitCode> {
-    SqliteApiKeys::open(&costwatch::auth::api_keys_file(data_dir)).map_err(|e| {
+async fn open(cmd: &str, dir: &DataDir) -> Result<Box<dyn ApiKeyStore>, ExitCode> {
+    let failed = |e: String| {
         eprintln!("costwatch api-key {cmd}: {e}");
         ExitCode::from(EX_IOERR)
-    })
+    };
+    let Some(config) = &dir.distributed else {
+        return SqliteApiKeys::open(&costwatch::auth::api_keys_file(&dir.data_dir))
+            .map(|s| Box::new(s) as Box<dyn ApiKeyStore>)
+            .map_err(|e| failed(e.to_string()));
+    };
+    let file = (config.as_os_str() != "-").then_some(config.as_path());
+    let cfg = costwatch::distributed::config::DistributedConfig::load(file).map_err(&failed)?;
+    let options = cfg.cql_options().map_err(&failed)?;
+    costwatch_cql::CqlApiKeys::open(&options)
+        .await
+        .map(|s| Box::new(s) as Box<dyn ApiKeyStore>)
+        .map_err(|e| {
+            failed(format!(
+                "cql_nodes {}: keyspace {}: {e}",
+                cfg.cql_nodes, cfg.keyspace
+            ))
+        })
 }
 
 /// Fresh id and secret from the operating system's CSPRNG.
@@ -88,7 +109,7 @@ async fn create(args: CreateArgs) -> ExitCode {
         eprintln!("costwatch api-key create: {e}");
         return ExitCode::from(EX_USAGE);
     }
-    let store = match open("create", &args.dir.data_dir) {
+    let store = match open("create", &args.dir).await {
         Ok(s) => s,
         Err(code) => return code,
     };
@@ -137,7 +158,7 @@ fn time(t: Option<DateTime<Utc>>) -> String {
 }
 
 async fn list(args: DataDir) -> ExitCode {
-    let store = match open("list", &args.data_dir) {
+    let store = match open("list", &args).await {
         Ok(s) => s,
         Err(code) => return code,
     };
@@ -181,7 +202,7 @@ async fn revoke(args: RevokeArgs) -> ExitCode {
             return ExitCode::from(EX_USAGE);
         }
     };
-    let store = match open("revoke", &args.dir.data_dir) {
+    let store = match open("revoke", &args.dir).await {
         Ok(s) => s,
         Err(code) => return code,
     };

@@ -273,12 +273,12 @@ impl DistributedConfig {
         }
     }
 
-    /// Every problem at once, each naming the setting.
     /// The `sensitive_labels` setting.
     pub fn sensitive_labels(&self) -> costwatch_domain::sensitive_labels::SensitiveLabels {
         costwatch_domain::sensitive_labels::SensitiveLabels::new(self.sensitive_labels.clone())
     }
 
+    /// Every problem at once, each naming the setting.
     pub fn validate(&self) -> Result<(), Vec<String>> {
         let mut problems = Vec::new();
         if self.kafka_brokers.trim().is_empty() {

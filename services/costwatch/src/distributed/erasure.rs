@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use anyhow::Context;
-use costwatch_cql::{CqlAlertStore, CqlAnnotations, CqlAnomalyStore, CqlStore};
+use costwatch_cql::{CqlAlertStore, CqlAnnotations, CqlAnomalyStore, CqlApiKeys, CqlStore};
 use costwatch_ports::{TenantData, TenantErasure};
 
 use super::config::DistributedConfig;
@@ -14,6 +14,7 @@ use super::config::DistributedConfig;
 pub async fn cql(
     cfg: &DistributedConfig,
     anomalies: Arc<CqlAnomalyStore>,
+    api_keys: Arc<CqlApiKeys>,
 ) -> anyhow::Result<TenantErasure> {
     let options = cfg.cql_options().map_err(anyhow::Error::msg)?;
     let at = || format!("cql_nodes {}: keyspace {}", cfg.cql_nodes, cfg.keyspace);
@@ -40,6 +41,7 @@ pub async fn cql(
                 .await
                 .with_context(at)?,
         ),
+        api_keys,
     ];
     Ok(TenantErasure::new(stores))
 }

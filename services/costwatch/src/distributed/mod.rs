@@ -6,6 +6,7 @@ pub mod alerting;
 pub mod anomalies;
 pub mod config;
 mod erasure;
+mod security;
 
 use std::sync::Arc;
 
@@ -171,9 +172,12 @@ pub async fn start(role: Role, cfg: DistributedConfig) -> anyhow::Result<Service
                 max_batch_events: cfg.max_batch_events,
             };
             let auth = cfg.auth_setup()?;
+            let security = security::CqlSecurity::open(&cfg).await?;
+            let authenticator = security.authenticator(&cfg, auth.authenticator);
             let ingestor = Arc::new(
                 Ingestor::new(usage_log(&cfg).await?, card, limits)
-                    .with_authenticator(auth.authenticator.clone()),
+                    .with_authenticator(authenticator.clone())
+                    .with_audit(security.audit.clone()),
             );
             let tls = cfg.tls().load()?;
             let http = serve::bind("collector_http", cfg.collector_http).await?;
@@ -204,9 +208,8 @@ pub async fn start(role: Role, cfg: DistributedConfig) -> anyhow::Result<Service
                 &shutdown,
             );
             let gate = costwatch_gateway::auth::GatewayAuth {
-                authenticator: auth.authenticator,
-                // No audit store in distributed mode yet (the log is SQLite, per host).
-                audit: costwatch_gateway::auth::Auditor::default(),
+                authenticator,
+                audit: security.auditor(),
                 sensitive_labels: Arc::new(cfg.sensitive_labels()),
             };
             serve::spawn_grpc_ingest(
@@ -253,7 +256,8 @@ pub async fn start(role: Role, cfg: DistributedConfig) -> anyhow::Result<Service
             let (store, updates) = (store(&cfg).await?, updates(&cfg).await?);
             let alerting = alerting::for_gateway(&cfg, store.clone(), updates.clone()).await?;
             let anomalies = anomalies::for_gateway(&cfg).await?;
-            let erasure = erasure::cql(&cfg, anomalies.clone()).await?;
+            let security = security::CqlSecurity::open(&cfg).await?;
+            let erasure = erasure::cql(&cfg, anomalies.clone(), security.api_keys.clone()).await?;
             let gateway = costwatch_gateway::router_with_anomalies(
                 costwatch_gateway::GatewayState {
                     alerting: Some(alerting),
@@ -263,8 +267,8 @@ pub async fn start(role: Role, cfg: DistributedConfig) -> anyhow::Result<Service
                     fx_rates: Some(fx_rates(&cfg).await?),
                     annotations: Some(annotations(&cfg).await?),
                     auth: costwatch_gateway::auth::GatewayAuth {
-                        authenticator: auth.authenticator,
-                        audit: costwatch_gateway::auth::Auditor::default(),
+                        authenticator: security.authenticator(&cfg, auth.authenticator),
+                        audit: security.auditor(),
                         sensitive_labels: Arc::new(cfg.sensitive_labels()),
                     },
                     default_currency: cfg
